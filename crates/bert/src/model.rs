@@ -1,0 +1,493 @@
+//! BERT in burn, one struct per Hugging Face module so that the struct tree mirrors the
+//! checkpoint's key tree: `bert.encoder.layer.3.attention.self.query.weight` is
+//! `model.bert.encoder.layers[3].attention.query.weight`.
+
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::activation::{gelu, log_softmax, softmax};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Int, Tensor, TensorData};
+
+use crate::checkpoint::{HostTensor, Init, ParamSource};
+use crate::config::BertConfig;
+
+/// Score given to attention keys that are padding: exp() of it underflows to exactly 0, so a
+/// padded position receives zero weight and padding cannot change a sequence's outputs.
+const MASKED_SCORE: f32 = -1.0e9;
+
+/// One tokenized batch, right-padded: `[batch, seq]` each.
+#[derive(Debug, Clone)]
+pub struct BertInput<B: Backend> {
+    /// WordPiece ids.
+    pub input_ids: Tensor<B, 2, Int>,
+    /// Segment of each token (0 for the first sentence, 1 for the second).
+    pub token_type_ids: Tensor<B, 2, Int>,
+    /// 1 for real tokens, 0 for padding.
+    pub attention_mask: Tensor<B, 2, Int>,
+}
+
+impl<B: Backend> BertInput<B> {
+    /// Builds a batch from host rows (all of length `seq`), e.g. a tokenizer's output.
+    pub fn from_rows(
+        input_ids: &[Vec<i64>],
+        token_type_ids: &[Vec<i64>],
+        attention_mask: &[Vec<i64>],
+        device: &B::Device,
+    ) -> Self {
+        let batch = input_ids.len();
+        let seq = input_ids.first().map_or(0, Vec::len);
+        let to_tensor = |rows: &[Vec<i64>]| {
+            let flat: Vec<i64> = rows.iter().flatten().copied().collect();
+            Tensor::<B, 2, Int>::from_data(TensorData::new(flat, [batch, seq]), device)
+        };
+        Self {
+            input_ids: to_tensor(input_ids),
+            token_type_ids: to_tensor(token_type_ids),
+            attention_mask: to_tensor(attention_mask),
+        }
+    }
+}
+
+/// Everything the classifier computes, for parity checks and feature extraction.
+#[derive(Debug, Clone)]
+pub struct BertOutputs<B: Backend> {
+    /// `[batch, seq, hidden]`: the last encoder layer.
+    pub last_hidden_state: Tensor<B, 3>,
+    /// `[batch, hidden]`: tanh(dense(first token)).
+    pub pooler_output: Tensor<B, 2>,
+    /// `[batch, num_labels]`: classifier scores.
+    pub logits: Tensor<B, 2>,
+}
+
+/// Builds modules from a [`ParamSource`], one Hugging Face key at a time.
+pub(crate) struct Builder<'a, B: Backend> {
+    pub(crate) source: &'a mut ParamSource,
+    pub(crate) device: &'a B::Device,
+}
+
+impl<B: Backend> Builder<'_, B> {
+    fn tensor<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+        init: Init,
+    ) -> Tensor<B, D> {
+        let values = self.source.take(name, &shape, init);
+        Tensor::from_data(TensorData::new(values, shape), self.device)
+    }
+
+    fn linear(&mut self, prefix: &str, d_input: usize, d_output: usize) -> Linear<B> {
+        // Hugging Face stores [out, in]; burn's Linear multiplies by [in, out].
+        let weight = self.tensor(
+            &format!("{prefix}.weight"),
+            [d_output, d_input],
+            Init::Normal,
+        );
+        let bias = self.tensor(&format!("{prefix}.bias"), [d_output], Init::Zeros);
+        Linear {
+            weight: Param::from_tensor(weight.transpose()),
+            bias: Some(Param::from_tensor(bias)),
+        }
+    }
+
+    fn layer_norm(&mut self, prefix: &str, size: usize, epsilon: f64) -> LayerNorm<B> {
+        let mut norm = LayerNormConfig::new(size)
+            .with_epsilon(epsilon)
+            .init(self.device);
+        norm.gamma =
+            Param::from_tensor(self.tensor(&format!("{prefix}.weight"), [size], Init::Ones));
+        norm.beta = Some(Param::from_tensor(self.tensor(
+            &format!("{prefix}.bias"),
+            [size],
+            Init::Zeros,
+        )));
+        norm
+    }
+
+    fn embedding(&mut self, name: &str, count: usize, size: usize) -> Embedding<B> {
+        Embedding {
+            weight: Param::from_tensor(self.tensor(name, [count, size], Init::Normal)),
+        }
+    }
+}
+
+/// Receives every parameter under its Hugging Face name. `transposed` is true for linear
+/// weights, which burn stores `[in, out]` and Hugging Face `[out, in]`.
+trait ParamVisitor<B: Backend> {
+    fn visit<const D: usize>(&mut self, name: String, value: Tensor<B, D>, transposed: bool);
+
+    fn linear(&mut self, prefix: &str, linear: &Linear<B>) {
+        self.visit(format!("{prefix}.weight"), linear.weight.val(), true);
+        if let Some(bias) = &linear.bias {
+            self.visit(format!("{prefix}.bias"), bias.val(), false);
+        }
+    }
+
+    fn layer_norm(&mut self, prefix: &str, norm: &LayerNorm<B>) {
+        self.visit(format!("{prefix}.weight"), norm.gamma.val(), false);
+        if let Some(beta) = &norm.beta {
+            self.visit(format!("{prefix}.bias"), beta.val(), false);
+        }
+    }
+}
+
+fn host_tensor<B: Backend, const D: usize>(tensor: Tensor<B, D>, transposed: bool) -> HostTensor {
+    let tensor = if transposed {
+        tensor.transpose()
+    } else {
+        tensor
+    };
+    let data = tensor.into_data().convert::<f32>();
+    let shape = data.shape.to_vec();
+    let values = data.into_vec::<f32>().expect("converted to f32 just above");
+    HostTensor::new(shape, values)
+}
+
+/// Collects parameter values in Hugging Face layout.
+struct ValueCollector(Vec<(String, HostTensor)>);
+
+impl<B: Backend> ParamVisitor<B> for ValueCollector {
+    fn visit<const D: usize>(&mut self, name: String, value: Tensor<B, D>, transposed: bool) {
+        self.0.push((name, host_tensor(value, transposed)));
+    }
+}
+
+/// Collects the gradients of parameters in Hugging Face layout.
+struct GradientCollector<'a, B: AutodiffBackend> {
+    gradients: &'a B::Gradients,
+    out: Vec<(String, HostTensor)>,
+}
+
+impl<B: AutodiffBackend> ParamVisitor<B> for GradientCollector<'_, B> {
+    fn visit<const D: usize>(&mut self, name: String, value: Tensor<B, D>, transposed: bool) {
+        if let Some(gradient) = value.grad(self.gradients) {
+            self.out.push((name, host_tensor(gradient, transposed)));
+        }
+    }
+}
+
+fn dropout(prob: f64) -> Dropout {
+    DropoutConfig::new(prob).init()
+}
+
+/// Word, position and token-type embeddings, summed and normalised.
+#[derive(Module, Debug)]
+pub struct BertEmbeddings<B: Backend> {
+    word_embeddings: Embedding<B>,
+    position_embeddings: Embedding<B>,
+    token_type_embeddings: Embedding<B>,
+    layer_norm: LayerNorm<B>,
+    dropout: Dropout,
+}
+
+impl<B: Backend> BertEmbeddings<B> {
+    fn build(b: &mut Builder<B>, c: &BertConfig, p: &str) -> Self {
+        Self {
+            word_embeddings: b.embedding(
+                &format!("{p}.word_embeddings.weight"),
+                c.vocab_size,
+                c.hidden_size,
+            ),
+            position_embeddings: b.embedding(
+                &format!("{p}.position_embeddings.weight"),
+                c.max_position_embeddings,
+                c.hidden_size,
+            ),
+            token_type_embeddings: b.embedding(
+                &format!("{p}.token_type_embeddings.weight"),
+                c.type_vocab_size,
+                c.hidden_size,
+            ),
+            layer_norm: b.layer_norm(&format!("{p}.LayerNorm"), c.hidden_size, c.layer_norm_eps),
+            dropout: dropout(c.hidden_dropout_prob),
+        }
+    }
+
+    fn export<V: ParamVisitor<B>>(&self, e: &mut V, p: &str) {
+        e.visit(
+            format!("{p}.word_embeddings.weight"),
+            self.word_embeddings.weight.val(),
+            false,
+        );
+        e.visit(
+            format!("{p}.position_embeddings.weight"),
+            self.position_embeddings.weight.val(),
+            false,
+        );
+        e.visit(
+            format!("{p}.token_type_embeddings.weight"),
+            self.token_type_embeddings.weight.val(),
+            false,
+        );
+        e.layer_norm(&format!("{p}.LayerNorm"), &self.layer_norm);
+    }
+
+    fn forward(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        token_type_ids: Tensor<B, 2, Int>,
+    ) -> Tensor<B, 3> {
+        let [batch, seq] = input_ids.dims();
+        let positions = Tensor::<B, 1, Int>::arange(0..seq as i64, &input_ids.device())
+            .reshape([1, seq])
+            .expand([batch, seq]);
+        let sum = self.word_embeddings.forward(input_ids)
+            + self.position_embeddings.forward(positions)
+            + self.token_type_embeddings.forward(token_type_ids);
+        self.dropout.forward(self.layer_norm.forward(sum))
+    }
+}
+
+/// Multi-head self-attention with its output projection, residual and LayerNorm
+/// (Hugging Face's `attention.self` and `attention.output`).
+#[derive(Module, Debug)]
+pub struct BertAttention<B: Backend> {
+    query: Linear<B>,
+    key: Linear<B>,
+    value: Linear<B>,
+    output: Linear<B>,
+    layer_norm: LayerNorm<B>,
+    probs_dropout: Dropout,
+    output_dropout: Dropout,
+    num_heads: usize,
+    head_dim: usize,
+}
+
+impl<B: Backend> BertAttention<B> {
+    fn build(b: &mut Builder<B>, c: &BertConfig, p: &str) -> Self {
+        let h = c.hidden_size;
+        Self {
+            query: b.linear(&format!("{p}.self.query"), h, h),
+            key: b.linear(&format!("{p}.self.key"), h, h),
+            value: b.linear(&format!("{p}.self.value"), h, h),
+            output: b.linear(&format!("{p}.output.dense"), h, h),
+            layer_norm: b.layer_norm(&format!("{p}.output.LayerNorm"), h, c.layer_norm_eps),
+            probs_dropout: dropout(c.attention_probs_dropout_prob),
+            output_dropout: dropout(c.hidden_dropout_prob),
+            num_heads: c.num_attention_heads,
+            head_dim: c.head_dim(),
+        }
+    }
+
+    fn export<V: ParamVisitor<B>>(&self, e: &mut V, p: &str) {
+        e.linear(&format!("{p}.self.query"), &self.query);
+        e.linear(&format!("{p}.self.key"), &self.key);
+        e.linear(&format!("{p}.self.value"), &self.value);
+        e.linear(&format!("{p}.output.dense"), &self.output);
+        e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
+    }
+
+    /// `mask_bias` is `[batch, 1, 1, seq]`: 0 for real keys, [`MASKED_SCORE`] for padding.
+    fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let [batch, seq, width] = hidden.dims();
+        let heads = |x: Tensor<B, 3>| {
+            x.reshape([batch, seq, self.num_heads, self.head_dim])
+                .swap_dims(1, 2)
+        };
+        let query = heads(self.query.forward(hidden.clone()));
+        let key = heads(self.key.forward(hidden.clone()));
+        let value = heads(self.value.forward(hidden.clone()));
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let scores = query.matmul(key.transpose()) * scale + mask_bias;
+        let probs = self.probs_dropout.forward(softmax(scores, 3));
+        let context = probs
+            .matmul(value)
+            .swap_dims(1, 2)
+            .reshape([batch, seq, width]);
+        let projected = self.output_dropout.forward(self.output.forward(context));
+        self.layer_norm.forward(projected + hidden)
+    }
+}
+
+/// One transformer layer: attention, then the GELU feed-forward block with residual and LayerNorm.
+#[derive(Module, Debug)]
+pub struct BertLayer<B: Backend> {
+    attention: BertAttention<B>,
+    intermediate: Linear<B>,
+    output: Linear<B>,
+    layer_norm: LayerNorm<B>,
+    dropout: Dropout,
+}
+
+impl<B: Backend> BertLayer<B> {
+    fn build(b: &mut Builder<B>, c: &BertConfig, p: &str) -> Self {
+        Self {
+            attention: BertAttention::build(b, c, &format!("{p}.attention")),
+            intermediate: b.linear(
+                &format!("{p}.intermediate.dense"),
+                c.hidden_size,
+                c.intermediate_size,
+            ),
+            output: b.linear(
+                &format!("{p}.output.dense"),
+                c.intermediate_size,
+                c.hidden_size,
+            ),
+            layer_norm: b.layer_norm(
+                &format!("{p}.output.LayerNorm"),
+                c.hidden_size,
+                c.layer_norm_eps,
+            ),
+            dropout: dropout(c.hidden_dropout_prob),
+        }
+    }
+
+    fn export<V: ParamVisitor<B>>(&self, e: &mut V, p: &str) {
+        self.attention.export(e, &format!("{p}.attention"));
+        e.linear(&format!("{p}.intermediate.dense"), &self.intermediate);
+        e.linear(&format!("{p}.output.dense"), &self.output);
+        e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
+    }
+
+    fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let attended = self.attention.forward(hidden, mask_bias);
+        let expanded = gelu(self.intermediate.forward(attended.clone()));
+        let projected = self.dropout.forward(self.output.forward(expanded));
+        self.layer_norm.forward(projected + attended)
+    }
+}
+
+/// The BERT encoder: embeddings, layers and pooler (Hugging Face's `BertModel`).
+#[derive(Module, Debug)]
+pub struct Bert<B: Backend> {
+    embeddings: BertEmbeddings<B>,
+    layers: Vec<BertLayer<B>>,
+    pooler: Linear<B>,
+}
+
+impl<B: Backend> Bert<B> {
+    pub(crate) fn build(b: &mut Builder<B>, c: &BertConfig) -> Self {
+        Self {
+            embeddings: BertEmbeddings::build(b, c, "bert.embeddings"),
+            layers: (0..c.num_hidden_layers)
+                .map(|i| BertLayer::build(b, c, &format!("bert.encoder.layer.{i}")))
+                .collect(),
+            pooler: b.linear("bert.pooler.dense", c.hidden_size, c.hidden_size),
+        }
+    }
+
+    fn export<V: ParamVisitor<B>>(&self, e: &mut V) {
+        self.embeddings.export(e, "bert.embeddings");
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.export(e, &format!("bert.encoder.layer.{i}"));
+        }
+        e.linear("bert.pooler.dense", &self.pooler);
+    }
+
+    /// The last hidden state `[batch, seq, hidden]` and the pooled output `[batch, hidden]`.
+    pub fn forward(&self, input: BertInput<B>) -> (Tensor<B, 3>, Tensor<B, 2>) {
+        let [batch, seq] = input.attention_mask.dims();
+        let padding = input
+            .attention_mask
+            .equal_elem(0)
+            .float()
+            .reshape([batch, 1, 1, seq]);
+        let mask_bias = padding * MASKED_SCORE;
+        let mut hidden = self
+            .embeddings
+            .forward(input.input_ids, input.token_type_ids);
+        for layer in &self.layers {
+            hidden = layer.forward(hidden, mask_bias.clone());
+        }
+        let width = hidden.dims()[2];
+        let first_token = hidden
+            .clone()
+            .slice([0..batch, 0..1, 0..width])
+            .reshape([batch, width]);
+        let pooled = self.pooler.forward(first_token).tanh();
+        (hidden, pooled)
+    }
+}
+
+/// BERT with a sequence-classification head on the pooled `[CLS]` output, as Hugging Face's
+/// `BertForSequenceClassification`.
+#[derive(Module, Debug)]
+pub struct BertClassifier<B: Backend> {
+    bert: Bert<B>,
+    dropout: Dropout,
+    classifier: Linear<B>,
+    num_labels: usize,
+}
+
+impl<B: Backend> BertClassifier<B> {
+    pub(crate) fn build(b: &mut Builder<B>, c: &BertConfig, num_labels: usize) -> Self {
+        Self {
+            bert: Bert::build(b, c),
+            dropout: dropout(c.classifier_dropout_prob()),
+            classifier: b.linear("classifier", c.hidden_size, num_labels),
+            num_labels,
+        }
+    }
+
+    /// Number of classes the head predicts.
+    pub fn num_labels(&self) -> usize {
+        self.num_labels
+    }
+
+    /// The encoder without its head.
+    pub fn encoder(&self) -> &Bert<B> {
+        &self.bert
+    }
+
+    /// Class scores `[batch, num_labels]`.
+    pub fn forward(&self, input: BertInput<B>) -> Tensor<B, 2> {
+        let (_, pooled) = self.bert.forward(input);
+        self.classifier.forward(self.dropout.forward(pooled))
+    }
+
+    /// Hidden states, pooled output and logits of one batch.
+    pub fn forward_outputs(&self, input: BertInput<B>) -> BertOutputs<B> {
+        let (last_hidden_state, pooler_output) = self.bert.forward(input);
+        let logits = self
+            .classifier
+            .forward(self.dropout.forward(pooler_output.clone()));
+        BertOutputs {
+            last_hidden_state,
+            pooler_output,
+            logits,
+        }
+    }
+
+    /// Every parameter under its Hugging Face name and layout (linear weights `[out, in]`), in
+    /// the order of the module tree.
+    pub fn hf_parameters(&self) -> Vec<(String, HostTensor)> {
+        let mut collector = ValueCollector(Vec::new());
+        self.visit_parameters(&mut collector);
+        collector.0
+    }
+
+    fn visit_parameters<V: ParamVisitor<B>>(&self, visitor: &mut V) {
+        self.bert.export(visitor);
+        visitor.linear("classifier", &self.classifier);
+    }
+}
+
+impl<B: AutodiffBackend> BertClassifier<B> {
+    /// The gradient of every parameter that has one, under its Hugging Face name and layout.
+    pub fn hf_gradients(&self, gradients: &B::Gradients) -> Vec<(String, HostTensor)> {
+        let mut collector = GradientCollector {
+            gradients,
+            out: Vec::new(),
+        };
+        self.visit_parameters(&mut collector);
+        collector.out
+    }
+}
+
+/// Per-example cross-entropy `[batch]` of `logits` `[batch, classes]` against class `labels`.
+pub fn cross_entropy_per_example<B: Backend>(
+    logits: Tensor<B, 2>,
+    labels: Tensor<B, 1, Int>,
+) -> Tensor<B, 1> {
+    let [batch, _] = logits.dims();
+    let log_probs = log_softmax(logits, 1);
+    log_probs
+        .gather(1, labels.reshape([batch, 1]))
+        .reshape([batch])
+        .neg()
+}
+
+/// Mean cross-entropy (a one-element tensor) of `logits` against class `labels`.
+pub fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    cross_entropy_per_example(logits, labels).mean()
+}
