@@ -133,10 +133,14 @@ impl BertConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let config: Self = serde_json::from_str(&text).map_err(|source| BertError::Config {
+        let mut config: Self = serde_json::from_str(&text).map_err(|source| BertError::Config {
             path: path.to_path_buf(),
             message: source.to_string(),
         })?;
+        // transformers writes `id2label` and derives `num_labels` from it.
+        if config.num_labels.is_none() {
+            config.num_labels = config.id2label.as_ref().map(BTreeMap::len);
+        }
         config.validate().map_err(|message| BertError::Config {
             path: path.to_path_buf(),
             message,

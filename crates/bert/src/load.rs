@@ -179,7 +179,7 @@ pub fn save_classifier<B: Backend>(
         .save(&dir.join("config.json"))
 }
 
-/// Writes named `f32` tensors as a safetensors file, atomically.
+/// Writes named `f32` tensors as a safetensors file (metadata `format: pt`), atomically.
 pub fn write_safetensors(path: &Path, tensors: &[(String, HostTensor)]) -> Result<(), BertError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
@@ -197,10 +197,13 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, HostTensor)]) -> Resul
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let serialized = safetensors::serialize(views, None).map_err(|e| BertError::Weights {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    // transformers refuses safetensors files without `format: pt` in their metadata.
+    let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+    let serialized =
+        safetensors::serialize(views, Some(metadata)).map_err(|e| BertError::Weights {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     crate::io::write_atomically(path, &serialized)
 }
 

@@ -362,3 +362,55 @@ fn save_refuses_label_names_that_do_not_fit_the_head() {
     let result = save_classifier(&model, &tiny_config(), &labels(2), Path::new(dir.path()));
     assert!(matches!(result, Err(BertError::Config { .. })));
 }
+
+#[test]
+fn pytorch_bin_from_transformers_gives_its_logits() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-bert-pytorch");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let rows =
+        |key: &str| -> Vec<Vec<i64>> { serde_json::from_value(expected[key].clone()).unwrap() };
+    let loaded = load_classifier::<Flex>(
+        &dir,
+        HeadSpec {
+            num_labels: None,
+            seed: 0,
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.model.num_labels(),
+        3,
+        "num_labels comes from id2label"
+    );
+    assert!(loaded.report.initialised.is_empty());
+    let input = BertInput::<Flex>::from_rows(
+        &rows("input_ids"),
+        &rows("token_type_ids"),
+        &rows("attention_mask"),
+        &Default::default(),
+    );
+    let actual: Vec<f32> = loaded.model.forward(input).into_data().into_vec().unwrap();
+    let reference: Vec<Vec<f32>> = serde_json::from_value(expected["logits"].clone()).unwrap();
+    for (a, r) in actual.iter().zip(reference.iter().flatten()) {
+        assert!((a - r).abs() < 1e-6, "logit {a} vs transformers {r}");
+    }
+}
+
+#[test]
+fn saved_weights_carry_the_metadata_transformers_requires() {
+    let checkpoint = TinyCheckpoint::new();
+    let bytes = std::fs::read(checkpoint.dir.path().join("model.safetensors")).unwrap();
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let format = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("format"))
+        .map(String::as_str);
+    assert_eq!(
+        format,
+        Some("pt"),
+        "transformers refuses safetensors without format=pt"
+    );
+}
