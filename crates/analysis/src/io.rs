@@ -1,0 +1,91 @@
+//! File helpers: atomic writes and Parquet/CSV through polars.
+//!
+//! Every output is first written to a hidden temporary file in the destination directory, then
+//! renamed over the destination, so a reader never sees a half-written table and an interrupted run
+//! leaves the previous file intact.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{CsvWriter, DataFrame, ParquetReader, ParquetWriter, SerReader, SerWriter};
+
+use crate::error::{AnalysisError, Result};
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AnalysisError + '_ {
+    move |source| AnalysisError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The temporary sibling `.<name>.tmp-<pid>` of `path`.
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes through `fill` into a temporary file next to `path`, syncs it, then renames it to `path`.
+/// The temporary file is removed if anything fails.
+pub(crate) fn write_with<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut File, &Path) -> Result<()>,
+{
+    let temporary = temporary_path(path);
+    let outcome = (|| {
+        let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
+        fill(&mut file, path)?;
+        file.sync_all().map_err(io_error(&temporary))?;
+        std::fs::rename(&temporary, path).map_err(io_error(path))
+    })();
+    if outcome.is_err() {
+        // Best effort: the error being returned matters more than a leftover temporary file.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    outcome
+}
+
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(path, |file, _| {
+        file.write_all(bytes).map_err(io_error(path))
+    })
+}
+
+fn polars_error(path: &Path) -> impl FnOnce(polars::prelude::PolarsError) -> AnalysisError + '_ {
+    move |source| AnalysisError::Polars {
+        origin: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes `df` as Parquet to `path`, atomically.
+pub(crate) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_with(path, |file, path| {
+        ParquetWriter::new(file)
+            .finish(df)
+            .map(drop)
+            .map_err(polars_error(path))
+    })
+}
+
+/// Writes `df` as CSV (with a header) to `path`, atomically.
+pub(crate) fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_with(path, |file, path| {
+        CsvWriter::new(file)
+            .include_header(true)
+            .finish(df)
+            .map_err(polars_error(path))
+    })
+}
+
+/// Reads a Parquet file into a DataFrame.
+pub(crate) fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(io_error(path))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(polars_error(path))
+}
