@@ -52,10 +52,23 @@ fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
     let threads_arg = threads.to_string();
     eprintln!("measuring lmc …");
     let lmc = json_lines(Command::new(cargo).args([
-        "bench", "--profile", "optimized", "-p", "lmc-bert", "--bench", "throughput", "--", "--steps", &steps_arg, "--threads", &threads_arg,
+        "bench",
+        "--profile",
+        "optimized",
+        "-p",
+        "lmc-bert",
+        "--bench",
+        "throughput",
+        "--",
+        "--steps",
+        &steps_arg,
+        "--threads",
+        &threads_arg,
     ]))?;
     eprintln!("measuring PyTorch …");
-    let script = Path::new("benches").join("pytorch").join("bert_throughput.py");
+    let script = Path::new("benches")
+        .join("pytorch")
+        .join("bert_throughput.py");
     let torch = json_lines(
         Command::new("python3")
             .arg(&script)
@@ -72,13 +85,24 @@ fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
             .iter()
             .find(|t| t["mode"] == ours["mode"] && t["seq_len"] == ours["seq_len"])
             .with_context(|| format!("PyTorch printed no result for {ours}"))?;
-        let (a, b) = (ours["examples_per_s"].as_f64().unwrap_or(0.0), theirs["examples_per_s"].as_f64().unwrap_or(0.0));
-        println!("| {} | {} | {a:.1} | {b:.1} | {:.2} |", ours["mode"].as_str().unwrap_or("?"), ours["seq_len"], a / b);
+        let (a, b) = (
+            ours["examples_per_s"].as_f64().unwrap_or(0.0),
+            theirs["examples_per_s"].as_f64().unwrap_or(0.0),
+        );
+        println!(
+            "| {} | {} | {a:.1} | {b:.1} | {:.2} |",
+            ours["mode"].as_str().unwrap_or("?"),
+            ours["seq_len"],
+            a / b
+        );
         rows.push(serde_json::json!({"lmc": ours, "pytorch": theirs, "ratio": a / b}));
     }
     let out = workspace_root().join("target").join("bench");
     std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("model-throughput.json"), serde_json::to_string_pretty(&rows)?)?;
+    std::fs::write(
+        out.join("model-throughput.json"),
+        serde_json::to_string_pretty(&rows)?,
+    )?;
     eprintln!("written: target/bench/model-throughput.json");
     Ok(())
 }

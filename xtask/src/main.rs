@@ -1,14 +1,14 @@
 //! Project automation for lmc, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
-//! Plain Rust instead of shell scripts: each command is a function below. `test` is the test
-//! command of the README and of `.ci/run`.
+//! Plain Rust instead of shell scripts: each command is a function below.
 
 mod bench;
+mod data;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -22,11 +22,10 @@ struct Cli {
 enum Task {
     /// Install the default pretrained model (all-MiniLM-L6-v2) into the lmc cache.
     Setup,
-    /// Install what the tests need, then run the whole workspace's tests.
-    Test {
-        /// Extra arguments passed to `cargo test` (after `--`).
-        #[arg(last = true)]
-        cargo_args: Vec<String>,
+    /// Datasets: fetch the official files or link a local mirror, and verify them.
+    Data {
+        #[command(subcommand)]
+        task: data::DataTask,
     },
     /// Run a benchmark next to its PyTorch baseline, measured in the same run.
     Bench {
@@ -51,30 +50,12 @@ fn setup() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Runs a command in the workspace root, failing with its description if it fails.
-pub fn run_checked(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .current_dir(workspace_root())
-        .status()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    if !status.success() {
-        bail!("{command:?} failed ({status})");
-    }
-    Ok(())
-}
-
-fn test(cargo_args: &[String]) -> anyhow::Result<()> {
-    setup()?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    run_checked(Command::new(cargo).args(["test", "--workspace"]).args(cargo_args))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Setup => setup().map(|_| ()),
-        Task::Test { cargo_args } => test(&cargo_args),
         Task::Bench { target } => bench::run(target),
+        Task::Data { task } => data::run(task),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,72 @@
-fn main() {}
+//! `lmc`: linear mode connectivity of fine-tuned BERT models, from the command line.
+//!
+//! Each subcommand is a thin layer over one library crate; see ARCHITECTURE.md for the map.
+//! Errors are printed as one line (`error: …`, with their causes) and exit with status 1.
+
+mod cluster;
+mod inspect;
+mod interpolate;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Linear mode connectivity of fine-tuned BERT models.
+#[derive(Debug, Parser)]
+#[command(name = "lmc", version, about, long_about = None)]
+struct Cli {
+    /// Log more (-v: debug, -vv: trace). `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install the default pretrained model (all-MiniLM-L6-v2) into the cache.
+    Setup(setup::SetupArgs),
+    /// Load a Hugging Face BERT checkpoint and report what was loaded.
+    Inspect(inspect::InspectArgs),
+    /// Interpolate two checkpoints: write (1 − α)·A + α·B, tensor by tensor.
+    Interpolate(interpolate::InterpolateArgs),
+    /// Spectral clustering of a barrier matrix (CSV), as scikit-learn's SpectralClustering.
+    Cluster(cluster::ClusterArgs),
+    /// Barrier matrices, basins and their link to generalisation, from a sweep's result tables.
+    Analyze(cluster::AnalyzeArgs),
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Setup(args) => setup::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Interpolate(args) => interpolate::run(args),
+        Command::Cluster(args) => cluster::run_cluster(args),
+        Command::Analyze(args) => cluster::run_analyze(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

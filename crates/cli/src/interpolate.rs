@@ -1,0 +1,40 @@
+//! `lmc interpolate`: a linear merge of two Hugging Face checkpoints, file to file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Arguments of `lmc interpolate`.
+#[derive(Debug, Args)]
+pub struct InterpolateArgs {
+    /// First model (α = 0): a checkpoint directory or a .safetensors file.
+    pub a: PathBuf,
+    /// Second model (α = 1): the same kind of path as A.
+    pub b: PathBuf,
+    /// Interpolation weight: the result is (1 − α)·A + α·B. Values outside [0, 1] extrapolate.
+    #[arg(long, allow_negative_numbers = true)]
+    pub alpha: f32,
+    /// Output: a directory (weights + config/tokenizer copied from A) or a .safetensors file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+pub fn run(args: InterpolateArgs) -> anyhow::Result<()> {
+    let summary = lmc_interp::merge_checkpoints(&args.a, &args.b, args.alpha, &args.output)?;
+    println!(
+        "{}: {} tensors interpolated ({} values), {} carried from A, {} bytes written",
+        summary.output.display(),
+        summary.interpolated_tensors,
+        summary.interpolated_values,
+        summary.carried_tensors,
+        summary.bytes_written
+    );
+    if !summary.non_finite_tensors.is_empty() {
+        tracing::warn!(
+            "non-finite values in {} tensors, first `{}`",
+            summary.non_finite_tensors.len(),
+            summary.non_finite_tensors[0]
+        );
+    }
+    Ok(())
+}
