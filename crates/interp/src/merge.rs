@@ -103,14 +103,7 @@ impl MergeInputs {
         }
         let out = out.as_ref();
         let tensors: Vec<MappedTensor<'_>> = self.a.tensors().collect();
-        let headers: Vec<HeaderEntry<'_>> = tensors
-            .iter()
-            .map(|tensor| HeaderEntry {
-                name: tensor.name,
-                shape: tensor.shape,
-                dtype: tensor.dtype,
-            })
-            .collect();
+        let headers: Vec<HeaderEntry<'_>> = tensors.iter().map(HeaderEntry::from).collect();
         let (mut writer, order) =
             AtomicSafetensorsWriter::create(out, &headers, self.a.metadata())?;
         let mut summary = MergeSummary {

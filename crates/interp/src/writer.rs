@@ -25,6 +25,26 @@ pub(crate) struct HeaderEntry<'a> {
     pub(crate) dtype: Dtype,
 }
 
+impl<'a> From<&crate::mapped::MappedTensor<'a>> for HeaderEntry<'a> {
+    fn from(tensor: &crate::mapped::MappedTensor<'a>) -> Self {
+        Self {
+            name: tensor.name,
+            shape: tensor.shape,
+            dtype: tensor.dtype,
+        }
+    }
+}
+
+impl<'a> From<&crate::param_set::TensorRef<'a>> for HeaderEntry<'a> {
+    fn from(tensor: &crate::param_set::TensorRef<'a>) -> Self {
+        Self {
+            name: tensor.name,
+            shape: tensor.shape,
+            dtype: tensor.dtype,
+        }
+    }
+}
+
 /// The order in which to store `entries` (indices into it): widest element type first, then by
 /// name, as safetensors' own serializer does, so that with the 8-byte-aligned header every tensor
 /// starts aligned to its element size and readers can borrow it in place.
@@ -204,14 +224,7 @@ impl ParamSet {
     pub fn save_safetensors(&self, path: impl AsRef<Path>) -> Result<(), InterpError> {
         let path = path.as_ref();
         let tensors: Vec<_> = self.tensors().collect();
-        let headers: Vec<HeaderEntry<'_>> = tensors
-            .iter()
-            .map(|tensor| HeaderEntry {
-                name: tensor.name,
-                shape: tensor.shape,
-                dtype: tensor.dtype,
-            })
-            .collect();
+        let headers: Vec<HeaderEntry<'_>> = tensors.iter().map(HeaderEntry::from).collect();
         let (mut writer, order) = AtomicSafetensorsWriter::create(path, &headers, self.metadata())?;
         let mut half_bits: Vec<u16> = Vec::new();
         for &index in &order {
