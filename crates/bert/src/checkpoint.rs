@@ -162,6 +162,8 @@ pub(crate) enum MissingPolicy {
     InitialiseAll,
     /// Only the pooler and the classifier may be missing; anything else is an error.
     HeadsOnly,
+    /// Nothing may be missing.
+    Strict,
 }
 
 /// A source of parameter values, asked by name, shape and default initialisation.
@@ -235,16 +237,15 @@ impl ParamSource {
 
     /// A source with no tensors: every parameter is initialised from `seed`.
     pub(crate) fn fresh(seed: u64, init_std: f64) -> Self {
-        Self {
-            source_name: "fresh initialisation".to_string(),
-            tensors: BTreeMap::new(),
-            taken: BTreeSet::new(),
-            problems: Vec::new(),
-            initialised: Vec::new(),
-            policy: MissingPolicy::InitialiseAll,
+        let (source, _) = Self::from_checkpoint(
+            "fresh initialisation".to_string(),
+            BTreeMap::new(),
+            Vec::new(),
+            MissingPolicy::InitialiseAll,
             seed,
             init_std,
-        }
+        );
+        source
     }
 
     /// The values of parameter `name` with `shape` (Hugging Face layout).
@@ -266,6 +267,7 @@ impl ParamSource {
             MissingPolicy::HeadsOnly => {
                 name.starts_with("bert.pooler.") || name.starts_with("classifier.")
             }
+            MissingPolicy::Strict => false,
         };
         if !may_initialise {
             self.problems.push(format!("key `{name}` is missing"));

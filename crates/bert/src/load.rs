@@ -101,20 +101,11 @@ pub fn classifier_from_parameters<B: Backend>(
         "in-memory parameters".to_string(),
         parameters,
         Vec::new(),
-        MissingPolicy::InitialiseAll,
+        MissingPolicy::Strict,
         0,
         config.initializer_range,
     );
-    let (model, _, initialised) = build(source, config, num_labels, device)?;
-    if !initialised.is_empty() {
-        return Err(BertError::Mismatch {
-            source_name: "in-memory parameters".to_string(),
-            problems: initialised
-                .iter()
-                .map(|k| format!("key `{k}` is missing"))
-                .collect(),
-        });
-    }
+    let (model, _, _) = build(source, config, num_labels, device)?;
     Ok(model)
 }
 

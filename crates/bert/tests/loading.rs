@@ -414,3 +414,25 @@ fn saved_weights_carry_the_metadata_transformers_requires() {
         "transformers refuses safetensors without format=pt"
     );
 }
+
+#[test]
+fn parameters_missing_a_key_are_refused_naming_it() {
+    let mut parameters: BTreeMap<String, HostTensor> =
+        random_classifier::<Flex>(&tiny_config(), 3, 7, &Default::default())
+            .hf_parameters()
+            .into_iter()
+            .collect();
+    parameters.remove("bert.pooler.dense.bias");
+    let result = lmc_bert::classifier_from_parameters::<Flex>(
+        &tiny_config(),
+        3,
+        parameters,
+        &Default::default(),
+    );
+    match result {
+        Err(BertError::Mismatch { problems, .. }) => {
+            assert_eq!(problems, ["key `bert.pooler.dense.bias` is missing"])
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+}

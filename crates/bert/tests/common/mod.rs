@@ -16,7 +16,8 @@ pub fn minilm_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("LMC_MINILM_DIR") {
         return PathBuf::from(dir);
     }
-    let cache = lmc_bert::pretrained::default_cache_dir().expect("no cache directory: set LMC_CACHE_DIR or HOME");
+    let cache = lmc_bert::pretrained::default_cache_dir()
+        .expect("no cache directory: set LMC_CACHE_DIR or HOME");
     lmc_bert::pretrained::ensure_minilm(&cache).unwrap_or_else(|e| panic!("{e}"))
 }
 
