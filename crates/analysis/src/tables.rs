@@ -65,6 +65,27 @@ pub mod schema {
     pub const HANS_HEURISTICS: [&str; 3] = ["lexical_overlap", "subsequence", "constituent"];
     /// The two HANS labels, in the order reports use.
     pub const HANS_LABELS: [&str; 2] = ["entailment", "non-entailment"];
+
+    /// Grid evaluations on planes through three models: `plane` (str), `grid_i` (u32), `grid_j`
+    /// (u32), `x` (f64), `y` (f64), `set` (str), `loss`, `accuracy`, `ece` (f64), `n_examples` (u32).
+    pub const SURFACE_FILE: &str = "surface.parquet";
+    /// The three models of each plane in its coordinates: `plane` (str), `model` (str), `x`, `y` (f64).
+    pub const SURFACE_MODELS_FILE: &str = "surface_models.parquet";
+    /// Name of a plane, str.
+    pub const PLANE: &str = "plane";
+    /// Grid row index, u32.
+    pub const GRID_I: &str = "grid_i";
+    /// Grid column index, u32.
+    pub const GRID_J: &str = "grid_j";
+    /// Plane coordinate along the first basis vector, f64.
+    pub const X: &str = "x";
+    /// Plane coordinate along the second basis vector, f64.
+    pub const Y: &str = "y";
+    /// Expected calibration error with 10 equal-width confidence bins, f64.
+    pub const ECE: &str = "ece";
+    /// Folder of a results directory holding one results directory per training checkpoint
+    /// (`checkpoints/step-<N>/pairs.parquet`, …), for the training-dynamics figure.
+    pub const CHECKPOINTS_DIR: &str = "checkpoints";
 }
 
 /// Which per-point quantity of a pair curve a metric is computed on. Quantities where lower is

@@ -4,9 +4,13 @@
 //! Errors are printed as one line (`error: …`, with their causes) and exit with status 1.
 
 mod cluster;
+mod eval;
+mod finetune;
 mod inspect;
 mod interpolate;
 mod setup;
+mod surface;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -35,6 +39,14 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// Barrier matrices, basins and their link to generalisation, from a sweep's result tables.
     Analyze(cluster::AnalyzeArgs),
+    /// Fine-tune a population of models (one run per seed), resumably.
+    Finetune(finetune::FinetuneArgs),
+    /// Evaluate one model on a named set or a data file; one row per example.
+    Eval(eval::EvalArgs),
+    /// Evaluate loss and metric along the straight path between every pair of models.
+    Sweep(sweep::SweepArgs),
+    /// Evaluate a 2-D grid on the plane through three models.
+    Surface(surface::SurfaceArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -61,6 +73,10 @@ fn main() -> ExitCode {
         Command::Interpolate(args) => interpolate::run(args),
         Command::Cluster(args) => cluster::run_cluster(args),
         Command::Analyze(args) => cluster::run_analyze(args),
+        Command::Finetune(args) => finetune::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Surface(args) => surface::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
