@@ -8,6 +8,7 @@ mod eval;
 mod finetune;
 mod inspect;
 mod interpolate;
+mod report;
 mod setup;
 mod surface;
 mod sweep;
@@ -47,6 +48,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Evaluate a 2-D grid on the plane through three models.
     Surface(surface::SurfaceArgs),
+    /// Draw the figures and write report.html / report.md from stored result tables.
+    Report(report::ReportArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Surface(args) => surface::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
