@@ -77,15 +77,24 @@ impl<B: Backend> Builder<'_, B> {
     }
 
     fn linear(&mut self, prefix: &str, d_input: usize, d_output: usize) -> Linear<B> {
-        // Hugging Face stores [out, in]; burn's Linear multiplies by [in, out].
-        let weight = self.tensor(
-            &format!("{prefix}.weight"),
-            [d_output, d_input],
-            Init::Normal,
-        );
+        // Hugging Face stores [out, in]; burn's Linear multiplies by [in, out]. The transpose is
+        // done on the host so that the weight is contiguous, as it is after any update: a
+        // strided view would take a different matmul path and round differently, and a model
+        // reloaded from a checkpoint would not continue training bit for bit.
+        let name = format!("{prefix}.weight");
+        let values = self
+            .source
+            .take(&name, &[d_output, d_input], Init::Normal);
+        let mut transposed = vec![0.0; values.len()];
+        for (row, chunk) in values.chunks_exact(d_input).enumerate() {
+            for (column, value) in chunk.iter().enumerate() {
+                transposed[column * d_output + row] = *value;
+            }
+        }
+        let weight = Tensor::from_data(TensorData::new(transposed, [d_input, d_output]), self.device);
         let bias = self.tensor(&format!("{prefix}.bias"), [d_output], Init::Zeros);
         Linear {
-            weight: Param::from_tensor(weight.transpose()),
+            weight: Param::from_tensor(weight),
             bias: Some(Param::from_tensor(bias)),
         }
     }
