@@ -1,0 +1,224 @@
+//! Fine-tuning runs on a tiny random BERT and real CoLA sentences: determinism, resume after an
+//! interruption, skip-if-done, the separate effects of the seeds, and the NaN guard.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use burn::backend::{Autodiff, Flex};
+use lmc_bert::{BertConfig, HostTensor, read_weights_file};
+use lmc_data::{DataDirSearch, TaskName};
+use lmc_train::{
+    Recipe, RunOutcome, RunSpec, Seeds, Silent, StepRecord, TrainError, TrainObserver,
+    TrainingSet, checkpoint_dir, train, train_population, write_random_checkpoint,
+};
+
+type AB = Autodiff<Flex>;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+}
+
+fn tiny_checkpoint(dir: &Path) -> PathBuf {
+    let cache = lmc_bert::pretrained::default_cache_dir()
+        .expect("no cache directory: set LMC_CACHE_DIR or HOME");
+    let minilm = lmc_bert::pretrained::ensure_minilm(&cache).unwrap();
+    let config = BertConfig {
+        max_position_embeddings: 64,
+        ..BertConfig::sized(30522, 32, 2, 2, 64)
+    };
+    let model = dir.join("tiny-pretrained");
+    write_random_checkpoint(&config, 11, &minilm, &model).unwrap();
+    model
+}
+
+fn tiny_recipe() -> Recipe {
+    Recipe {
+        batch_size: 8,
+        max_length: 32,
+        epochs: 2,
+        train_examples: Some(40),
+        learning_rate: 1e-3,
+        resume_every: 2,
+        ..Recipe::paper(TaskName::Cola)
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    model: PathBuf,
+    data: TrainingSet,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_checkpoint(dir.path());
+    let data = TrainingSet::prepare(
+        TaskName::Cola,
+        &DataDirSearch::only(data_dir()),
+        &model,
+        &tiny_recipe(),
+    )
+    .unwrap();
+    Setup {
+        root: dir.path().join("runs"),
+        _dir: dir,
+        model,
+        data,
+    }
+}
+
+fn spec(setup: &Setup, seeds: Seeds, recipe: Recipe) -> RunSpec {
+    RunSpec {
+        model_dir: setup.model.clone(),
+        recipe,
+        seeds,
+    }
+}
+
+fn run(setup: &Setup, spec: &RunSpec, root: &Path) -> PathBuf {
+    train::<AB>(spec, &setup.data, root, &Default::default(), &mut Silent)
+        .unwrap()
+        .dir()
+        .to_path_buf()
+}
+
+/// The weights file's bytes, compared by digest so that a failure prints two short strings.
+fn weights(dir: &Path) -> String {
+    lmc_bert::pretrained::sha256_file(&dir.join("model.safetensors")).unwrap()
+}
+
+fn tensor(dir: &Path, name: &str) -> HostTensor {
+    let (tensors, _) =
+        read_weights_file(&dir.join("model.safetensors"), lmc_bert::WeightsFormat::Safetensors)
+            .unwrap();
+    tensors.get(name).unwrap_or_else(|| panic!("no {name}")).clone()
+}
+
+#[test]
+fn same_seeds_give_bit_identical_models_and_a_finished_run_is_skipped() {
+    let setup = setup();
+    let spec = spec(&setup, Seeds::same(3), tiny_recipe());
+    let first = run(&setup, &spec, &setup.root.join("a"));
+    let second = run(&setup, &spec, &setup.root.join("b"));
+    assert_eq!(first.file_name(), second.file_name(), "same configuration, same hash");
+    assert_eq!(weights(&first.join("model")), weights(&second.join("model")));
+    let again = train::<AB>(&spec, &setup.data, &setup.root.join("a"), &Default::default(), &mut Silent)
+        .unwrap();
+    assert!(matches!(again, RunOutcome::AlreadyDone { .. }), "{again:?}");
+    let metrics = std::fs::read_to_string(first.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 1 + 10, "header + 2 epochs × 5 updates:\n{metrics}");
+}
+
+/// Panics after a given update, as a kill would stop the process.
+struct Interrupt(u64);
+
+impl TrainObserver for Interrupt {
+    fn step(&mut self, record: &StepRecord) {
+        if record.step == self.0 {
+            panic!("interrupted after update {}", self.0);
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_weights() {
+    let setup = setup();
+    let spec = spec(&setup, Seeds::same(5), tiny_recipe());
+    let uninterrupted = run(&setup, &spec, &setup.root.join("whole"));
+    let root = setup.root.join("interrupted");
+    // Stopped after update 7: the newest resume state is at update 6 (every 2), in epoch 1.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        train::<AB>(&spec, &setup.data, &root, &Default::default(), &mut Interrupt(7))
+    }));
+    assert!(result.is_err());
+    let resumed = run(&setup, &spec, &root);
+    assert!(!resumed.join("resume").exists(), "resume states are removed at the end");
+    assert_eq!(weights(&resumed.join("model")), weights(&uninterrupted.join("model")));
+    let metrics = std::fs::read_to_string(resumed.join("metrics.csv")).unwrap();
+    let steps: Vec<&str> = metrics.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(steps, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+}
+
+#[test]
+fn the_data_seed_keeps_the_head_initialisation_and_the_head_seed_changes_only_the_head() {
+    let setup = setup();
+    let recipe = Recipe {
+        save_steps: vec![0],
+        ..tiny_recipe()
+    };
+    let base = run(&setup, &spec(&setup, Seeds::same(1), recipe.clone()), &setup.root);
+    let other_data = Seeds {
+        data: 2,
+        ..Seeds::same(1)
+    };
+    let other_head = Seeds {
+        head: 2,
+        ..Seeds::same(1)
+    };
+    let data_run = run(&setup, &spec(&setup, other_data, recipe.clone()), &setup.root);
+    let head_run = run(&setup, &spec(&setup, other_head, recipe), &setup.root);
+    let initial_head = |dir: &Path| tensor(&checkpoint_dir(dir, 0), "classifier.weight");
+    assert_eq!(initial_head(&base), initial_head(&data_run));
+    assert_ne!(initial_head(&base), initial_head(&head_run));
+    let encoder = "bert.encoder.layer.0.attention.self.query.weight";
+    assert_eq!(
+        tensor(&checkpoint_dir(&base, 0), encoder),
+        tensor(&checkpoint_dir(&head_run, 0), encoder),
+        "the pretrained encoder does not depend on the seeds"
+    );
+    assert_ne!(weights(&base.join("model")), weights(&data_run.join("model")));
+}
+
+#[test]
+fn a_nan_loss_stops_that_run_and_the_population_goes_on() {
+    let setup = setup();
+    let broken = setup.root.join("broken-pretrained");
+    std::fs::create_dir_all(&broken).unwrap();
+    for file in std::fs::read_dir(&setup.model).unwrap() {
+        let path = file.unwrap().path();
+        std::fs::copy(&path, broken.join(path.file_name().unwrap())).unwrap();
+    }
+    let (mut tensors, _) = read_weights_file(
+        &broken.join("model.safetensors"),
+        lmc_bert::WeightsFormat::Safetensors,
+    )
+    .unwrap();
+    tensors
+        .get_mut("bert.pooler.dense.bias")
+        .expect("the tiny checkpoint has a pooler")
+        .values[0] = f32::NAN;
+    let tensors: Vec<(String, HostTensor)> = tensors.into_iter().collect();
+    lmc_bert::write_safetensors(&broken.join("model.safetensors"), &tensors).unwrap();
+
+    let seeds = [Seeds::same(0), Seeds::same(1)];
+    let report = train_population::<AB>(
+        &broken,
+        &tiny_recipe(),
+        &seeds,
+        &setup.data,
+        &setup.root,
+        &Default::default(),
+        &mut Silent,
+    );
+    assert_eq!(report.runs.len(), 2, "the second run was attempted");
+    for (_, result) in &report.runs {
+        match result {
+            Err(TrainError::NonFiniteLoss { step: 0, loss, run }) => {
+                assert!(loss.is_nan());
+                assert!(run.starts_with("seed"), "{run}");
+            }
+            other => panic!("expected a NaN-loss error, got {other:?}"),
+        }
+    }
+    let good = train_population::<AB>(
+        &setup.model,
+        &tiny_recipe(),
+        &seeds[..1],
+        &setup.data,
+        &setup.root,
+        &Default::default(),
+        &mut Silent,
+    );
+    assert_eq!(good.failures().count(), 0);
+}
