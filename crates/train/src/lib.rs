@@ -8,6 +8,7 @@
 //!   finished runs are skipped, interrupted runs resume bit-identically (see [`run`] for the
 //!   directory layout and how determinism is kept).
 //! - [`train_population`]: one run per [`Seeds`]; a failing run does not stop the others.
+//! - [`Preset`]: smoke / default / paper choices of model and recipe.
 //! - [`write_random_checkpoint`]: a tiny BERT built in code, for smoke runs.
 //! - [`AdamW`] and [`LinearSchedule`]: PyTorch's AdamW with global gradient clipping and
 //!   transformers' linear warm-up/decay.
@@ -39,6 +40,7 @@ pub mod data;
 pub mod error;
 pub mod optim;
 pub mod population;
+pub mod preset;
 pub mod random_model;
 pub mod recipe;
 pub mod run;
@@ -48,6 +50,7 @@ pub use data::{DataIdentity, TrainingSet};
 pub use error::{Result, TrainError};
 pub use optim::{AdamW, AdamWSettings, UpdateReport};
 pub use population::{PopulationReport, train_population};
+pub use preset::Preset;
 pub use random_model::write_random_checkpoint;
 pub use recipe::{Recipe, TRAIN_SUBSET_SEED};
 pub use run::{

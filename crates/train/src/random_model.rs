@@ -26,12 +26,13 @@ pub fn write_random_checkpoint(
         .filter(|(name, _)| !name.starts_with("classifier."))
         .collect();
     std::fs::create_dir_all(dir).map_err(TrainError::io(dir))?;
-    lmc_bert::write_safetensors(&dir.join("model.safetensors"), &encoder)?;
     let mut config = config.clone();
     config.num_labels = None;
     config.id2label = None;
     config.label2id = None;
     config.save(&dir.join("config.json"))?;
     lmc_bert::copy_tokenizer_files(tokenizer_from, dir)?;
+    // Last, so that a directory with weights is complete.
+    lmc_bert::write_safetensors(&dir.join("model.safetensors"), &encoder)?;
     Ok(())
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, TrainError};
 use crate::optim::AdamWSettings;
 
-/// Hyper-parameters of one fine-tuning run. Readable from TOML ([`Recipe::from_toml_file`]);
-/// every field is optional there and defaults to the paper's value for the task.
+/// Hyper-parameters of one fine-tuning run. TOML files override any subset of the fields
+/// ([`Recipe::with_toml_file`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recipe {
@@ -78,19 +78,18 @@ impl Recipe {
         }
     }
 
-    /// The paper's recipe for `task` with the fields present in a TOML file replacing its values.
-    pub fn from_toml_file(task: TaskName, path: &Path) -> Result<Self> {
+    /// This recipe with the fields present in a TOML file replacing its values.
+    pub fn with_toml_file(self, path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(TrainError::io(path))?;
-        Self::from_toml_str(task, &text).map_err(|message| TrainError::Corrupt {
+        self.with_toml_str(&text).map_err(|message| TrainError::Corrupt {
             path: path.to_path_buf(),
             message,
         })
     }
 
-    fn from_toml_str(task: TaskName, text: &str) -> std::result::Result<Self, String> {
+    fn with_toml_str(self, text: &str) -> std::result::Result<Self, String> {
         let overrides: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-        let base = toml::Table::try_from(Recipe::paper(task)).map_err(|e| e.to_string())?;
-        let mut merged = base;
+        let mut merged = toml::Table::try_from(self).map_err(|e| e.to_string())?;
         for (key, value) in overrides {
             merged.insert(key, value);
         }
@@ -161,8 +160,9 @@ mod tests {
     #[test]
     fn toml_overrides_only_the_fields_it_names() {
         let recipe =
-            Recipe::from_toml_str(TaskName::Cola, "learning_rate = 5e-5\nsave_steps = [10, 20]\n")
-                .unwrap();
+            Recipe::paper(TaskName::Cola)
+            .with_toml_str("learning_rate = 5e-5\nsave_steps = [10, 20]\n")
+            .unwrap();
         assert_eq!(recipe.learning_rate, 5e-5);
         assert_eq!(recipe.save_steps, vec![10, 20]);
         assert_eq!(recipe.epochs, 6);
@@ -170,7 +170,9 @@ mod tests {
 
     #[test]
     fn unknown_toml_keys_are_rejected_by_name() {
-        let error = Recipe::from_toml_str(TaskName::Cola, "learning_rat = 5e-5\n").unwrap_err();
+        let error = Recipe::paper(TaskName::Cola)
+            .with_toml_str("learning_rat = 5e-5\n")
+            .unwrap_err();
         assert!(error.contains("learning_rat"), "{error}");
     }
 

@@ -1,0 +1,85 @@
+//! Named starting points for a population: which model and which recipe.
+
+use std::path::{Path, PathBuf};
+
+use lmc_bert::BertConfig;
+use lmc_data::TaskName;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::random_model::write_random_checkpoint;
+use crate::recipe::Recipe;
+
+/// A preset of model and recipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// A tiny BERT built in code (2 layers, width 32) on 64 examples, one epoch: seconds per run.
+    Smoke,
+    /// all-MiniLM-L6-v2 on a slice of the train set, sized for a 2-core CPU (see [`Preset::recipe`]).
+    Default,
+    /// The paper's recipe on the whole train set.
+    Paper,
+}
+
+impl Preset {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Smoke => "smoke",
+            Preset::Default => "default",
+            Preset::Paper => "paper",
+        }
+    }
+
+    /// The recipe of this preset for `task`. `Default` keeps the paper's optimiser settings with a
+    /// higher learning rate (5e-5) and trains 2 epochs on 512 sentences (CoLA, RTE) or 256 pairs
+    /// (MNLI, QQP), so that a population of a few MiniLM models fits in minutes on two cores.
+    pub fn recipe(self, task: TaskName) -> Recipe {
+        let paper = Recipe::paper(task);
+        match self {
+            Preset::Paper => paper,
+            Preset::Default => Recipe {
+                epochs: 2,
+                train_examples: Some(match task {
+                    TaskName::Cola | TaskName::Rte => 512,
+                    TaskName::Mnli | TaskName::Qqp => 256,
+                }),
+                learning_rate: 5e-5,
+                ..paper
+            },
+            Preset::Smoke => Recipe {
+                epochs: 1,
+                batch_size: 16,
+                max_length: 64,
+                train_examples: Some(64),
+                learning_rate: 1e-3,
+                resume_every: 2,
+                ..paper
+            },
+        }
+    }
+
+    /// The tiny configuration of [`Preset::Smoke`].
+    pub fn smoke_config() -> BertConfig {
+        BertConfig {
+            max_position_embeddings: 64,
+            ..BertConfig::sized(30522, 32, 2, 2, 64)
+        }
+    }
+
+    /// The starting checkpoint: for `Smoke`, a random tiny BERT written once into
+    /// `<work_dir>/tiny-bert` with the tokenizer of `minilm_dir`; otherwise `minilm_dir` itself.
+    pub fn model_dir(self, minilm_dir: &Path, work_dir: &Path) -> Result<PathBuf> {
+        match self {
+            Preset::Smoke => {
+                let dir = work_dir.join("tiny-bert");
+                if !dir.join("model.safetensors").is_file() {
+                    write_random_checkpoint(&Self::smoke_config(), 0, minilm_dir, &dir)?;
+                }
+                Ok(dir)
+            }
+            Preset::Default | Preset::Paper => Ok(minilm_dir.to_path_buf()),
+        }
+    }
+}
