@@ -4,6 +4,7 @@
 
 mod bench;
 mod data;
+mod reproduce;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Task {
         #[command(subcommand)]
         target: bench::BenchTarget,
     },
+    /// Reproduce the study for one task: fine-tune, sweep, analyse, draw, report.
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Task::Setup => setup().map(|_| ()),
         Task::Bench { target } => bench::run(target),
         Task::Data { task } => data::run(task),
+        Task::Reproduce(args) => reproduce::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
