@@ -1,11 +1,107 @@
-//! `lmc eval` (work in progress).
+//! `lmc eval`: one model on one set, one row per example, aggregate metrics on stdout.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
+use burn::backend::Flex;
 use clap::Args;
+use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, PairTokenizer, SearchEnv, TaskName};
+use lmc_sweep::{
+    EvalSet, ModelRef, SetRequest, evaluate, examples_frame, hans_cells, load_model, load_set,
+    model_config, task_for_model, write_parquet,
+};
 
 /// Arguments of `lmc eval`.
 #[derive(Debug, Args)]
-pub struct EvalArgs {}
+pub struct EvalArgs {
+    /// A fine-tuned model directory (config.json with the classifier head, weights, tokenizer).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The task the model was fine-tuned on (decides labels, metric and the MNLI → HANS collapse).
+    #[arg(long)]
+    pub task: TaskName,
+    /// A set of the task (`id`, `ood`, or a name such as `hans`, `validation_matched`) or a data
+    /// file in a format of the task's sets; `:N` keeps N examples, `:all` every one.
+    #[arg(long, default_value = "id:all")]
+    pub set: String,
+    /// Keep only the first N examples of the set (as `--set NAME:N`; HANS: seeded shuffle, seed 42).
+    #[arg(long)]
+    pub subset: Option<usize>,
+    /// Per-example output (Parquet): index, label, prediction, loss, logit_0…, HANS heuristic/subcase.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Longest token sequence.
+    #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
+    pub max_length: usize,
+}
 
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("lmc eval is not implemented yet")
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let set_text = match args.subset {
+        Some(n) => format!(
+            "{}:{n}",
+            args.set
+                .rsplit_once(':')
+                .map_or(args.set.as_str(), |(b, _)| b)
+        ),
+        None => args.set.clone(),
+    };
+    let request: SetRequest = set_text.parse()?;
+    let model_ref = ModelRef {
+        name: args.model.file_name().map_or_else(
+            || args.model.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        dir: args.model.clone(),
+        run_dir: None,
+    };
+    let task = task_for_model(args.task, &model_ref, &model_config(&model_ref)?)?;
+    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    let dataset = load_set(&request, &task, &search, &mut None)?;
+    let tokenizer = PairTokenizer::from_model_dir(&args.model, args.max_length)
+        .with_context(|| format!("tokenizer of {}", args.model.display()))?;
+    let spec = request.resolve(&task)?;
+    let set = EvalSet::prepare(&request.label, dataset, spec, &tokenizer, args.batch_size)?;
+    let device = Default::default();
+    let model = load_model::<Flex>(&model_ref, &device)?;
+    let evaluation = evaluate(&model, &set, &device)?;
+    if let Some(out) = &args.out {
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        write_parquet(out, &mut examples_frame(&set, &evaluation)?)?;
+    }
+    let scores = &evaluation.scores;
+    println!(
+        "{} on {} ({} examples; {})",
+        model_ref.name,
+        set.dataset.name,
+        set.len(),
+        set.dataset.report.provenance
+    );
+    println!("loss {:.6}", scores.mean_loss);
+    println!("accuracy {:.6}", scores.accuracy);
+    println!(
+        "metric ({}) {:.6}",
+        scores.metric.name(),
+        scores.metric_value
+    );
+    println!("ece {:.6}", evaluation.ece);
+    if let Some(cells) = hans_cells(&set, &evaluation) {
+        for cell in cells {
+            println!(
+                "hans {} {}: accuracy {:.6} ({} examples)",
+                cell.heuristic, cell.label, cell.accuracy, cell.n_examples
+            );
+        }
+    }
+    if let Some(out) = &args.out {
+        println!("per-example results: {}", out.display());
+    }
+    Ok(())
 }

@@ -1,11 +1,134 @@
-//! `lmc surface` (work in progress).
+//! `lmc surface`: loss, accuracy and calibration error on a grid of the plane through three models.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::backend::Flex;
 use clap::Args;
+use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, SearchEnv, TaskName};
+use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, discover_models, run_surface};
 
 /// Arguments of `lmc surface`.
 #[derive(Debug, Args)]
-pub struct SurfaceArgs {}
+pub struct SurfaceArgs {
+    /// The task the models were fine-tuned on.
+    #[arg(long)]
+    pub task: TaskName,
+    /// The anchor model (origin of the plane): a model directory.
+    #[arg(long)]
+    pub anchor: PathBuf,
+    /// The two base models spanning the plane with the anchor.
+    #[arg(long, num_args = 2)]
+    pub bases: Vec<PathBuf>,
+    /// Grid coefficients `FROM:TO:N` (N evenly spaced values, both ends included) for both axes,
+    /// or `FROM:TO:N,FROM:TO:N` for c1 and c2 separately.
+    #[arg(long, default_value = "-0.5:1.5:21", allow_hyphen_values = true)]
+    pub grid: String,
+    /// Sets evaluated at every grid point (as `lmc sweep --sets`).
+    #[arg(long, default_value = "id:256")]
+    pub sets: String,
+    /// Name of the plane in the tables [default: ANCHOR-BASE1-BASE2].
+    #[arg(long)]
+    pub plane: Option<String>,
+    /// Results directory (surface.parquet and surface_models.parquet, shared by every plane).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Longest token sequence.
+    #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
+    pub max_length: usize,
+}
 
-pub fn run(_args: SurfaceArgs) -> anyhow::Result<()> {
-    anyhow::bail!("lmc surface is not implemented yet")
+fn parse_axis(text: &str) -> anyhow::Result<Vec<f64>> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [from, to, n] = parts.as_slice() else {
+        bail!("--grid: `{text}` is not FROM:TO:N");
+    };
+    let from: f64 = from
+        .trim()
+        .parse()
+        .with_context(|| format!("--grid: bad start in `{text}`"))?;
+    let to: f64 = to
+        .trim()
+        .parse()
+        .with_context(|| format!("--grid: bad end in `{text}`"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .with_context(|| format!("--grid: bad count in `{text}`"))?;
+    match n {
+        0 => bail!("--grid: `{text}` has no points"),
+        1 => Ok(vec![from]),
+        _ => Ok((0..n)
+            .map(|i| from + (to - from) * i as f64 / (n - 1) as f64)
+            .collect()),
+    }
+}
+
+fn model(path: &Path) -> anyhow::Result<ModelRef> {
+    let mut found = discover_models(&[path.to_path_buf()])?.models;
+    if found.len() != 1 {
+        bail!(
+            "{}: expected one model directory, found {} models",
+            path.display(),
+            found.len()
+        );
+    }
+    Ok(found.remove(0))
+}
+
+pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
+    let (c1, c2) = match args.grid.split_once(',') {
+        Some((x, y)) => (parse_axis(x)?, parse_axis(y)?),
+        None => (parse_axis(&args.grid)?, parse_axis(&args.grid)?),
+    };
+    let anchor = model(&args.anchor)?;
+    let bases = [model(&args.bases[0])?, model(&args.bases[1])?];
+    let plane = args
+        .plane
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}-{}", anchor.name, bases[0].name, bases[1].name));
+    let spec = SurfaceSpec {
+        task: args.task,
+        plane,
+        anchor,
+        bases,
+        c1,
+        c2,
+        sets: SetRequest::parse_list(&args.sets)?,
+        batch_size: args.batch_size,
+        max_length: args.max_length,
+    };
+    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let summary = run_surface::<Flex>(
+        &spec,
+        &search,
+        &args.out,
+        &Default::default(),
+        &mut |done, total| {
+            tracing::info!("plane {}: grid row {done}/{total}", spec.plane);
+        },
+    )?;
+    println!(
+        "plane {}: {} grid rows evaluated, {} already stored; |v1| = {:.4}, |v2⊥| = {:.4}; wrote {}",
+        spec.plane,
+        summary.rows_evaluated,
+        summary.rows_skipped,
+        summary.norms.0,
+        summary.norms.1,
+        summary
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
 }

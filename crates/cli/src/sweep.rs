@@ -1,11 +1,436 @@
-//! `lmc sweep` (work in progress).
+//! `lmc sweep`: loss and metric along the straight path between every pair of models; plus
+//! `lmc sweep merge` and `lmc sweep slurm`.
+//!
+//! A sweep writes into its results directory as it goes (see the lmc-sweep crate docs for the
+//! files). Restarted with the same command it skips what is stored. `--shard i/n` runs one of n
+//! disjoint parts (pairs k ≡ i mod n); n processes or cluster jobs may share one directory, and
+//! the last to finish writes the merged tables (or run `lmc sweep merge`). `lmc sweep slurm`
+//! writes a Slurm array job whose task i runs shard i.
 
-use clap::Args;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::backend::Flex;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, SearchEnv, TaskName};
+use lmc_sweep::{
+    MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, default_full_sets,
+    discover_models, merge_results,
+};
 
 /// Arguments of `lmc sweep`.
 #[derive(Debug, Args)]
-pub struct SweepArgs {}
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    pub action: Option<SweepAction>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
 
-pub fn run(_args: SweepArgs) -> anyhow::Result<()> {
-    anyhow::bail!("lmc sweep is not implemented yet")
+/// What to do besides running a sweep.
+#[derive(Debug, Subcommand)]
+pub enum SweepAction {
+    /// Combine the stored parts of a (sharded) sweep into the result tables.
+    Merge(MergeArgs),
+    /// Write a Slurm array job script that runs the shards of a sweep.
+    Slurm(SlurmArgs),
+}
+
+/// Options of a sweep run.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The task the models were fine-tuned on.
+    #[arg(long, required = true)]
+    pub task: Option<TaskName>,
+    /// Model directories (config.json) and/or population directories (<run>/model/).
+    #[arg(long, num_args = 1.., required = true)]
+    pub models: Vec<PathBuf>,
+    /// Pairs to sweep instead of every unordered pair: `A:B,C:D`, or a file with one `A B` (or
+    /// `A,B`) pair per line.
+    #[arg(long)]
+    pub pairs: Option<String>,
+    /// The α grid: a count (evenly spaced from 0 to 1, both included) or a comma-separated list
+    /// (any values, e.g. -0.5,0,0.5,1,1.5).
+    #[arg(long, default_value = "10", allow_hyphen_values = true)]
+    pub alphas: String,
+    /// Sets evaluated along every path: `id`, `ood`, task set names or files, `:N` examples each.
+    #[arg(long, default_value = "id:512,ood:512")]
+    pub sets: String,
+    /// Sets each model is evaluated on once with per-example logits kept, or `none`
+    /// [default: id:all and hans:all for MNLI, id:all and ood:all otherwise].
+    #[arg(long)]
+    pub full_sets: Option<String>,
+    /// Results directory.
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
+    /// Run shard i of n (0 ≤ i < n): pairs k with k mod n = i.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Also sweep the models' intermediate checkpoints (<run>/checkpoints/step-<N>/) into
+    /// RESULTS/checkpoints/step-<N>/.
+    #[arg(long)]
+    pub checkpoints: bool,
+    /// Print the plan and its estimated cost, evaluate nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Longest token sequence.
+    #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
+    pub max_length: usize,
+}
+
+/// Arguments of `lmc sweep merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results directory of the sweep.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Arguments of `lmc sweep slurm`.
+#[derive(Debug, Args)]
+pub struct SlurmArgs {
+    /// Number of shards (array tasks 0 … n − 1).
+    #[arg(long)]
+    pub shards: usize,
+    /// Where to write the script.
+    #[arg(long, default_value = "sweep.sbatch")]
+    pub script: PathBuf,
+    /// Wall-time limit of each task (`--time`).
+    #[arg(long, default_value = "24:00:00")]
+    pub time: String,
+    /// Partition (`--partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// GPUs per task (`--gres=gpu:N`); 0 for CPU jobs.
+    #[arg(long, default_value_t = 1)]
+    pub gpus: usize,
+    /// CPU cores per task.
+    #[arg(long, default_value_t = 4)]
+    pub cpus: usize,
+    /// Memory per task.
+    #[arg(long, default_value = "32G")]
+    pub mem: String,
+    /// Folder of the tasks' logs.
+    #[arg(long, default_value = "slurm-logs")]
+    pub log_dir: PathBuf,
+    /// The `lmc sweep` options every shard runs with (after `--`), without `--shard`.
+    #[arg(last = true, required = true)]
+    pub sweep: Vec<String>,
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<()> {
+    match args.action {
+        Some(SweepAction::Merge(merge)) => run_merge(&merge.out),
+        Some(SweepAction::Slurm(slurm)) => write_slurm(&slurm),
+        None => run_sweep(args.run),
+    }
+}
+
+fn parse_alphas(text: &str) -> anyhow::Result<Vec<f64>> {
+    if let Ok(count) = text.trim().parse::<usize>() {
+        if count < 3 {
+            bail!("--alphas {count}: a grid needs at least 3 points (both ends and one between)");
+        }
+        return Ok(alpha_grid(count));
+    }
+    let mut alphas = text
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .with_context(|| format!("--alphas: `{v}` is not a number"))
+        })
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    alphas.sort_by(f64::total_cmp);
+    alphas.dedup();
+    Ok(alphas)
+}
+
+fn parse_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let path = Path::new(text);
+    let (items, separators): (Vec<String>, &[char]) = if path.is_file() {
+        let content = std::fs::read_to_string(path)
+            .with_context(|| format!("reading pairs from {}", path.display()))?;
+        let lines = content
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+        (lines, &[' ', '\t', ','])
+    } else {
+        (text.split(',').map(str::to_owned).collect(), &[':'])
+    };
+    items
+        .iter()
+        .map(|item| {
+            let parts: Vec<&str> = item
+                .split(separators)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect();
+            match parts.as_slice() {
+                [a, b] => Ok(((*a).to_owned(), (*b).to_owned())),
+                _ => bail!("--pairs: `{item}` is not a pair of model names"),
+            }
+        })
+        .collect()
+}
+
+fn build_spec(args: &RunArgs) -> anyhow::Result<SweepSpec> {
+    let task = args.task.context("--task is required")?;
+    let discovery = discover_models(&args.models)?;
+    for line in &discovery.skipped {
+        tracing::warn!("{line}");
+    }
+    let models = discovery.models;
+    if models.len() < 2 {
+        bail!("a sweep needs at least two models, found {}", models.len());
+    }
+    let pairs = match &args.pairs {
+        Some(text) => parse_pairs(text)?,
+        None => SweepSpec::all_pairs(&models),
+    };
+    let full_sets = match args.full_sets.as_deref() {
+        None => default_full_sets(task),
+        Some("none") => Vec::new(),
+        Some(text) => SetRequest::parse_list(text)?,
+    };
+    Ok(SweepSpec {
+        task,
+        models,
+        pairs,
+        alphas: parse_alphas(&args.alphas)?,
+        sets: SetRequest::parse_list(&args.sets)?,
+        full_sets,
+        batch_size: args.batch_size,
+        max_length: args.max_length,
+    })
+}
+
+fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
+    let out = args.out.clone().context("--out is required")?;
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let spec = build_spec(&args)?;
+    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    let prepared = PreparedSweep::new(spec, &search)?;
+    let mut sweeps = vec![(out.clone(), prepared.clone())];
+    if args.checkpoints {
+        for (step, spec) in prepared.spec.checkpoint_sweeps()? {
+            let dir = out
+                .join(lmc_analysis::schema::CHECKPOINTS_DIR)
+                .join(format!("step-{step}"));
+            sweeps.push((
+                dir,
+                PreparedSweep {
+                    spec,
+                    ..prepared.clone()
+                },
+            ));
+        }
+    }
+    if args.dry_run {
+        return print_plan(&sweeps, shard);
+    }
+    let device = Default::default();
+    for (dir, sweep) in &sweeps {
+        let bar = progress_bar(sweep.spec.pairs.len().div_ceil(shard.count) as u64, dir);
+        let summary = sweep.run::<Flex>(dir, shard, &device, &mut |p| {
+            bar.set_length(p.pairs_total as u64);
+            bar.set_position(p.pairs_done as u64);
+            bar.set_message(format!(
+                "endpoints {}/{}",
+                p.endpoints_done, p.endpoints_total
+            ));
+        })?;
+        bar.finish_and_clear();
+        let total = summary.total_time.as_secs_f64();
+        let outside = total - summary.evaluation_time.as_secs_f64();
+        println!(
+            "{}: shard {shard}: {} pairs evaluated, {} already stored; {} models' endpoints \
+             evaluated; {:.1} s, {:.1} % outside model evaluation",
+            dir.display(),
+            summary.pairs_evaluated,
+            summary.pairs_skipped,
+            summary.endpoints_evaluated,
+            total,
+            100.0 * outside / total.max(1e-9)
+        );
+        print_merge(dir, &summary.merge);
+    }
+    Ok(())
+}
+
+fn progress_bar(total: u64, dir: &Path) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} pairs, ETA {eta} ({msg})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(dir.display().to_string());
+    bar
+}
+
+fn print_plan(sweeps: &[(PathBuf, PreparedSweep)], shard: Shard) -> anyhow::Result<()> {
+    let device = Default::default();
+    let first = &sweeps[0].1;
+    let throughput = first.measure_throughput::<Flex>(first.spec.batch_size, &device)?;
+    for (dir, sweep) in sweeps {
+        let spec = &sweep.spec;
+        let plan = sweep.plan(dir, shard);
+        println!("{} (shard {shard}):", dir.display());
+        println!(
+            "  task {}, {} models, α = {:?}",
+            spec.task,
+            spec.models.len(),
+            spec.alphas
+        );
+        for set in sweep.sets.iter().chain(&sweep.full_sets) {
+            println!(
+                "  set {}: {} examples ({})",
+                set.label,
+                set.len(),
+                set.dataset.report.provenance
+            );
+        }
+        println!(
+            "  pairs: {} in this shard, {} stored; endpoints: {} models, {} stored",
+            plan.pairs, plan.pairs_stored, plan.endpoints, plan.endpoints_stored
+        );
+        let seconds = plan.forward_examples as f64 / throughput;
+        println!(
+            "  to do: {} example forward passes, about {:.0} s ({:.1} h) at the measured {:.1} examples/s",
+            plan.forward_examples,
+            seconds,
+            seconds / 3600.0,
+            throughput
+        );
+    }
+    Ok(())
+}
+
+fn print_merge(dir: &Path, outcome: &MergeOutcome) {
+    match outcome {
+        MergeOutcome::Complete { files } => {
+            let names: Vec<String> = files
+                .iter()
+                .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            println!("{}: complete, wrote {}", dir.display(), names.join(", "));
+        }
+        MergeOutcome::Incomplete {
+            missing_pairs,
+            missing_endpoints,
+        } => println!(
+            "{}: waiting for other shards ({missing_pairs} pairs and {missing_endpoints} models' \
+             endpoints not stored yet)",
+            dir.display()
+        ),
+    }
+}
+
+fn run_merge(out: &Path) -> anyhow::Result<()> {
+    let mut dirs = vec![out.to_path_buf()];
+    let checkpoints = out.join(lmc_analysis::schema::CHECKPOINTS_DIR);
+    if checkpoints.is_dir() {
+        let mut steps: Vec<PathBuf> = std::fs::read_dir(&checkpoints)
+            .with_context(|| format!("listing {}", checkpoints.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join(lmc_sweep::PLAN_FILE).is_file())
+            .collect();
+        steps.sort();
+        dirs.extend(steps);
+    }
+    let mut incomplete = 0;
+    for dir in &dirs {
+        let outcome = merge_results(dir)?;
+        incomplete += usize::from(matches!(outcome, MergeOutcome::Incomplete { .. }));
+        print_merge(dir, &outcome);
+    }
+    if incomplete > 0 {
+        bail!("{incomplete} results directories are incomplete: run the missing shards first");
+    }
+    Ok(())
+}
+
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn write_slurm(args: &SlurmArgs) -> anyhow::Result<()> {
+    if args.shards == 0 {
+        bail!("--shards must be at least 1");
+    }
+    if args
+        .sweep
+        .iter()
+        .any(|a| a == "--shard" || a.starts_with("--shard="))
+    {
+        bail!("the script adds --shard itself: leave it out of the sweep options");
+    }
+    let exe = std::env::current_exe().context("locating the lmc binary")?;
+    let mut lines = vec![
+        "#!/bin/bash".to_owned(),
+        "# Written by `lmc sweep slurm`: array task i runs shard i of the sweep; the last shard"
+            .to_owned(),
+        "# to finish writes the merged tables (or run `lmc sweep merge --out RESULTS`).".to_owned(),
+        "# Submit with: sbatch THIS_FILE".to_owned(),
+        "#SBATCH --job-name=lmc-sweep".to_owned(),
+        format!("#SBATCH --array=0-{}", args.shards - 1),
+        format!("#SBATCH --time={}", args.time),
+        format!("#SBATCH --cpus-per-task={}", args.cpus),
+        format!("#SBATCH --mem={}", args.mem),
+        format!("#SBATCH --output={}/%A_%a.log", args.log_dir.display()),
+    ];
+    if let Some(partition) = &args.partition {
+        lines.push(format!("#SBATCH --partition={partition}"));
+    }
+    if args.gpus > 0 {
+        lines.push(format!("#SBATCH --gres=gpu:{}", args.gpus));
+    }
+    let sweep: Vec<String> = args.sweep.iter().map(|a| shell_quote(a)).collect();
+    lines.extend([
+        "set -euo pipefail".to_owned(),
+        format!(
+            "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\"",
+            shell_quote(&exe.display().to_string()),
+            sweep.join(" "),
+            args.shards
+        ),
+    ]);
+    let text = lines.join("\n") + "\n";
+    std::fs::create_dir_all(&args.log_dir)
+        .with_context(|| format!("creating {}", args.log_dir.display()))?;
+    std::fs::write(&args.script, text)
+        .with_context(|| format!("writing {}", args.script.display()))?;
+    println!(
+        "{}: {} array tasks; submit with `sbatch {}`",
+        args.script.display(),
+        args.shards,
+        args.script.display()
+    );
+    Ok(())
 }

@@ -1,0 +1,171 @@
+//! `lmc eval`: one row per example with the MNLI → HANS collapse, HANS cells on stdout, and data
+//! files given by path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::backend::Flex;
+use lmc_bert::{BertConfig, BertInput, random_classifier, save_classifier};
+use lmc_data::{
+    BatchOrder, BatchPlan, DatasetFormat, HansFilter, Logits, NliLabelOrder, PairTokenizer, Subset,
+    collapse_nli_logits_to_hans,
+};
+use lmc_sweep::read_parquet;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+}
+
+fn tiny_mnli_model(dir: &Path) -> lmc_bert::BertClassifier<Flex> {
+    let cache = lmc_bert::pretrained::default_cache_dir().expect("set LMC_CACHE_DIR or HOME");
+    let minilm = lmc_bert::pretrained::ensure_minilm(&cache).unwrap();
+    let config = BertConfig {
+        max_position_embeddings: 128,
+        ..BertConfig::sized(30522, 32, 2, 2, 64)
+    };
+    let model = random_classifier::<Flex>(&config, 3, 7, &Default::default());
+    let labels = ["entailment", "neutral", "contradiction"].map(String::from);
+    save_classifier(&model, &config, &labels, dir).unwrap();
+    lmc_bert::copy_tokenizer_files(&minilm, dir).unwrap();
+    model
+}
+
+#[test]
+fn hans_rows_carry_collapsed_logits_and_stdout_the_six_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    let model = tiny_mnli_model(&model_dir);
+    let out = dir.path().join("preds.parquet");
+    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args([
+            "eval", "--task", "mnli", "--set", "hans", "--subset", "90", "--model",
+        ])
+        .arg(&model_dir)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("accuracy "), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("hans ")).count(),
+        6,
+        "{stdout}"
+    );
+
+    let df = read_parquet(&out).unwrap();
+    assert_eq!(df.height(), 90);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "index",
+            "label",
+            "prediction",
+            "loss",
+            "logit_0",
+            "logit_1",
+            "heuristic",
+            "subcase"
+        ]
+    );
+
+    // The same 90 examples, evaluated by hand: raw MNLI logits, then the collapse.
+    let hans = DatasetFormat::Hans
+        .load(&data_dir().join("hans/heuristics_evaluation_set.regenerated.txt"))
+        .unwrap()
+        .filter_hans(&HansFilter::default())
+        .unwrap()
+        .subset(Subset::ShuffledFirst {
+            seed: lmc_data::task::HANS_SUBSET_SEED,
+            count: 90,
+        })
+        .unwrap();
+    let tokenized = PairTokenizer::from_model_dir(&model_dir, 128)
+        .unwrap()
+        .encode_dataset(&hans)
+        .unwrap();
+    let plan = BatchPlan::new(&tokenized, 90, BatchOrder::Sequential).unwrap();
+    let batch = plan
+        .tensors::<Flex>(&tokenized, &Default::default())
+        .next()
+        .unwrap()
+        .unwrap();
+    let raw = model.forward(BertInput {
+        input_ids: batch.input_ids,
+        token_type_ids: batch.token_type_ids,
+        attention_mask: batch.attention_mask,
+    });
+    let expected =
+        collapse_nli_logits_to_hans(&Logits::from_tensor(raw).unwrap(), NliLabelOrder::GLUE)
+            .unwrap();
+    let column = |name: &str| -> Vec<f32> {
+        let c = df.column(name).unwrap();
+        c.f32().unwrap().into_no_null_iter().collect()
+    };
+    let (l0, l1) = (column("logit_0"), column("logit_1"));
+    for (i, row) in expected.rows().enumerate() {
+        assert!(
+            (row[0] - l0[i]).abs() < 1e-4 && (row[1] - l1[i]).abs() < 1e-4,
+            "row {i}"
+        );
+    }
+    let index: Vec<u32> = df
+        .column("index")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let expected_index: Vec<u32> = hans.examples.iter().map(|e| e.index as u32).collect();
+    assert_eq!(index, expected_index);
+}
+
+#[test]
+fn a_data_file_given_by_path_is_scored_with_its_task_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    tiny_mnli_model(&model_dir);
+    let file = data_dir().join("glue/MNLI/dev_mismatched.sample_1k.tsv");
+    let out = dir.path().join("mm.parquet");
+    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args(["eval", "--task", "mnli", "--model"])
+        .arg(&model_dir)
+        .arg("--set")
+        .arg(format!("{}:25", file.display()))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let df = read_parquet(&out).unwrap();
+    assert_eq!(df.height(), 25);
+    assert!(df.column("logit_2").is_ok() && df.column("heuristic").is_err());
+
+    let missing = Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args(["eval", "--task", "mnli", "--set", "nope", "--model"])
+        .arg(&model_dir)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("`nope`"),
+        "{stderr}"
+    );
+}
