@@ -33,8 +33,13 @@ enum Task {
         #[command(subcommand)]
         target: bench::BenchTarget,
     },
-    /// Reproduce the study for one task: fine-tune, sweep, analyse, draw, report.
-    Reproduce(reproduce::ReproduceArgs),
+    /// Reproduce the study for one task: builds `lmc` and runs `lmc reproduce` with these
+    /// arguments (`<task> [--preset smoke|default|paper] [--backend cpu|cuda] [--out DIR] …`).
+    Reproduce {
+        /// Arguments of `lmc reproduce`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -59,7 +64,7 @@ fn main() -> ExitCode {
         Task::Setup => setup().map(|_| ()),
         Task::Bench { target } => bench::run(target),
         Task::Data { task } => data::run(task),
-        Task::Reproduce(args) => reproduce::run(args),
+        Task::Reproduce { args } => reproduce::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ mod finetune;
 mod inspect;
 mod interpolate;
 mod report;
+mod reproduce;
 mod setup;
 mod surface;
 mod sweep;
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand};
 /// Linear mode connectivity of fine-tuned BERT models.
 #[derive(Debug, Parser)]
 #[command(name = "lmc", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     /// Log more (-v: debug, -vv: trace). `RUST_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
@@ -29,7 +30,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Install the default pretrained model (all-MiniLM-L6-v2) into the cache.
     Setup(setup::SetupArgs),
     /// Load a Hugging Face BERT checkpoint and report what was loaded.
@@ -50,6 +51,8 @@ enum Command {
     Surface(surface::SurfaceArgs),
     /// Draw the figures and write report.html / report.md from stored result tables.
     Report(report::ReportArgs),
+    /// The whole study for one task: fine-tune, sweep, analyse, draw, report (resumable).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -67,10 +70,9 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
-    let result = match cli.command {
+/// Runs one subcommand.
+pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Setup(args) => setup::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Interpolate(args) => interpolate::run(args),
@@ -81,8 +83,14 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Surface(args) => surface::run(args),
         Command::Report(args) => report::run(args),
-    };
-    match result {
+        Command::Reproduce(args) => reproduce::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run_command(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

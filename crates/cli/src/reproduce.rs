@@ -1,5 +1,6 @@
-//! `cargo xtask reproduce <task>`: the whole study from one command, as a sequence of `lmc`
-//! commands (each printed before it runs, so that any stage can be rerun or changed by hand):
+//! `lmc reproduce <task>` (and `cargo xtask reproduce <task>`, which builds lmc and runs this):
+//! the whole study from one command, as a sequence of `lmc` commands run in this process, each
+//! printed before it runs so that any stage can be rerun or changed by hand:
 //!
 //! 1. model and data: install all-MiniLM-L6-v2 (or use bert-base-uncased for `paper` when it is
 //!    in the cache) and locate the task's files;
@@ -12,15 +13,14 @@
 //! `results/`, `analysis/`, `report/`, plus `reproduce.json` with the plan and stage times.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 use lmc_data::{DataDirSearch, DataMode, SearchEnv, TaskName, TaskSpec};
 use serde_json::json;
 
-use crate::workspace_root;
+use crate::Cli;
 
 /// How big a reproduction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,7 +53,7 @@ pub struct ReproduceArgs {
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     pub backend: Backend,
-    /// Output directory [default: runs/reproduce/<task>-<preset>].
+    /// Output directory [default: runs/reproduce/<task>-<preset>, under the current directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
@@ -62,6 +62,9 @@ pub struct ReproduceArgs {
     /// Seeds of the population [default: the preset's].
     #[arg(long)]
     pub seeds: Option<u64>,
+    /// Cache directory of the pretrained model [default: $LMC_CACHE_DIR or ~/.cache/lmc].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The sizes of each stage for one preset and task.
@@ -70,6 +73,8 @@ struct Plan {
     finetune_preset: &'static str,
     alphas: usize,
     examples_per_set: usize,
+    /// `--full-sets` of the sweep: sets each model is evaluated on once in full (HANS cells).
+    full_sets: &'static str,
 }
 
 fn plan(preset: Preset, task: TaskName) -> Plan {
@@ -79,6 +84,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
             finetune_preset: "smoke",
             alphas: 5,
             examples_per_set: 32,
+            full_sets: "none",
         },
         Preset::Default => Plan {
             seeds: match task {
@@ -88,12 +94,20 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
             finetune_preset: "default",
             alphas: 6,
             examples_per_set: 128,
+            full_sets: match task {
+                TaskName::Mnli => "hans:600",
+                _ => "none",
+            },
         },
         Preset::Paper => Plan {
             seeds: 100,
             finetune_preset: "paper",
             alphas: 10,
             examples_per_set: 512,
+            full_sets: match task {
+                TaskName::Mnli => "id:all,hans:all",
+                _ => "id:all,ood:all",
+            },
         },
     }
 }
@@ -106,41 +120,16 @@ fn preset_name(preset: Preset) -> &'static str {
     }
 }
 
-/// Builds the `lmc` binary (dev profile, shared with the test suite) and returns its path.
-fn build_lmc(backend: Backend) -> anyhow::Result<PathBuf> {
-    if backend == Backend::Cuda {
-        bail!(
-            "the CUDA backend is not part of lmc yet (the GPU issue is open): run with --backend cpu"
-        );
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["build", "--quiet", "-p", "lmc-cli"])
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() {
-        bail!("building the lmc binary failed ({status})");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    Ok(target.join("debug").join("lmc"))
-}
-
-/// Runs one stage, printing the command first, and returns its wall time in seconds.
-fn stage(number: usize, name: &str, lmc: &Path, args: &[String]) -> anyhow::Result<f64> {
+/// Runs one stage (an `lmc` command line) in this process, printing it first, and returns its
+/// wall time in seconds.
+fn stage(number: usize, name: &str, args: &[String]) -> anyhow::Result<f64> {
     eprintln!("\n[{number}/5] {name}\n$ lmc {}", args.join(" "));
     let start = Instant::now();
-    let status = Command::new(lmc)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot start {}", lmc.display()))?;
-    if !status.success() {
-        bail!(
-            "stage `{name}` failed ({status}); rerun the same command to continue from what is stored"
-        );
-    }
+    let cli = Cli::try_parse_from(std::iter::once("lmc".to_owned()).chain(args.iter().cloned()))
+        .with_context(|| format!("stage `{name}`: invalid command line"))?;
+    crate::run_command(cli.command).with_context(|| {
+        format!("stage `{name}` failed; rerun the same command to continue from what is stored")
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     eprintln!("[{number}/5] {name}: {seconds:.0} s");
     Ok(seconds)
@@ -155,16 +144,21 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let plan = plan(args.preset, args.task);
     let seeds = args.seeds.unwrap_or(plan.seeds);
     let preset = preset_name(args.preset);
+    if args.backend == Backend::Cuda {
+        bail!(
+            "the CUDA backend is not part of lmc yet (the GPU issue is open): run with --backend cpu"
+        );
+    }
     let out = args.out.clone().unwrap_or_else(|| {
-        workspace_root()
-            .join("runs")
+        PathBuf::from("runs")
             .join("reproduce")
             .join(format!("{}-{preset}", args.task))
     });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
     eprintln!("[1/5] model and data");
-    let minilm = crate::setup()?;
+    let cache = crate::setup::cache_dir(args.cache_dir.clone())?;
+    let minilm = lmc_bert::pretrained::ensure_minilm(&cache)?;
     let env = SearchEnv::from_process();
     let search = DataDirSearch::new(args.data_dir.as_deref(), &env);
     let files = TaskSpec::builtin(args.task)
@@ -195,7 +189,6 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         (Preset::Paper, Some(dir)) => Some(dir.clone()),
         _ => None,
     };
-    let lmc = build_lmc(args.backend)?;
     let path = |p: &Path| p.display().to_string();
     let population = out.join("population");
     let results = out.join("results");
@@ -215,7 +208,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     if let Some(model) = &model {
         finetune.extend(["--model".to_owned(), path(model)]);
     }
-    let finetune_seconds = stage(2, "fine-tune the population", &lmc, &finetune)?;
+    finetune.extend(["--cache-dir".to_owned(), path(&cache)]);
+    let finetune_seconds = stage(2, "fine-tune the population", &finetune)?;
 
     let sets = format!("id:{n},ood:{n}", n = plan.examples_per_set);
     let sweep = vec![
@@ -228,15 +222,17 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         plan.alphas.to_string(),
         "--sets".to_owned(),
         sets,
+        "--full-sets".to_owned(),
+        plan.full_sets.to_owned(),
         "--data-dir".to_owned(),
         data_dir_arg,
         "--out".to_owned(),
         path(&results),
     ];
-    let sweep_seconds = stage(3, "sweep every pair", &lmc, &sweep)?;
+    let sweep_seconds = stage(3, "sweep every pair", &sweep)?;
 
     let analyze = vec!["analyze".to_owned(), path(&results), "--out".to_owned(), path(&analysis)];
-    let analyze_seconds = stage(4, "barriers, clusters, correlation", &lmc, &analyze)?;
+    let analyze_seconds = stage(4, "barriers, clusters, correlation", &analyze)?;
 
     let context_path = out.join("context.json");
     let context = json!({
@@ -266,7 +262,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         "--out".to_owned(),
         path(&report),
     ];
-    let report_seconds = stage(5, "figures and report", &lmc, &report_args)?;
+    let report_seconds = stage(5, "figures and report", &report_args)?;
 
     let total = started.elapsed().as_secs_f64();
     let record = json!({

@@ -1,0 +1,61 @@
+//! `lmc reproduce cola --preset smoke`: the whole pipeline (fine-tune a tiny random BERT on real
+//! CoLA slices, sweep every pair, analyse, draw, report) end to end, and a rerun that only redraws.
+
+use std::path::Path;
+use std::process::Command;
+
+fn reproduce(out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args(["reproduce", "cola", "--preset", "smoke", "--out"])
+        .arg(out)
+        .arg("--data-dir")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cola-smoke");
+    let first = reproduce(&out);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    for stage in ["[2/5]", "[3/5]", "[4/5]", "[5/5]"] {
+        assert!(stderr.contains(stage), "stage {stage} missing:\n{stderr}");
+    }
+    let runs: Vec<_> = std::fs::read_dir(out.join("population"))
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.path().join("done.json").is_file())
+        .collect();
+    assert_eq!(runs.len(), 3, "three finished runs");
+    for file in [
+        "results/pairs.parquet",
+        "results/endpoints.parquet",
+        "analysis/analysis.json",
+        "analysis/barrier_matrix.csv",
+        "report/report.html",
+        "report/report.md",
+        "report/figures/fig3_barrier_heatmap.svg",
+        "report/figures/fig1_interpolation_loss.png",
+        "reproduce.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file} was not written");
+    }
+    let html = std::fs::read_to_string(out.join("report/report.html")).unwrap();
+    assert!(html.contains("<svg"), "figures are inline");
+
+    let pairs_before = std::fs::read(out.join("results/pairs.parquet")).unwrap();
+    let second = reproduce(&out);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    let skipped = stdout
+        .lines()
+        .filter(|line| line.starts_with("seed") && line.contains(" done "))
+        .count();
+    assert_eq!(skipped, 3, "finished runs are skipped:\n{stdout}");
+    let pairs_after = std::fs::read(out.join("results/pairs.parquet")).unwrap();
+    assert!(pairs_before == pairs_after, "stored sweep results are kept");
+}
