@@ -30,6 +30,14 @@ pub struct EvalArgs {
     /// Per-example output (Parquet): index, label, prediction, loss, logit_0…, HANS heuristic/subcase.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub evaluation: EvaluationOptions,
+}
+
+/// Where the data is and how examples are batched: the options `lmc eval`, `lmc sweep` and
+/// `lmc surface` share.
+#[derive(Debug, Args)]
+pub struct EvaluationOptions {
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -39,6 +47,13 @@ pub struct EvalArgs {
     /// Longest token sequence.
     #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
     pub max_length: usize,
+}
+
+impl EvaluationOptions {
+    /// The data-directory search these options ask for.
+    pub fn search(&self) -> DataDirSearch {
+        DataDirSearch::new(self.data_dir.as_deref(), &SearchEnv::from_process())
+    }
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -61,12 +76,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         run_dir: None,
     };
     let task = task_for_model(args.task, &model_ref, &model_config(&model_ref)?)?;
-    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    let search = args.evaluation.search();
     let dataset = load_set(&request, &task, &search, &mut None)?;
-    let tokenizer = PairTokenizer::from_model_dir(&args.model, args.max_length)
+    let tokenizer = PairTokenizer::from_model_dir(&args.model, args.evaluation.max_length)
         .with_context(|| format!("tokenizer of {}", args.model.display()))?;
     let spec = request.resolve(&task)?;
-    let set = EvalSet::prepare(&request.label, dataset, spec, &tokenizer, args.batch_size)?;
+    let set = EvalSet::prepare(&request.label, dataset, spec, &tokenizer, args.evaluation.batch_size)?;
     let device = Default::default();
     let model = load_model::<Flex>(&model_ref, &device)?;
     let evaluation = evaluate(&model, &set, &device)?;

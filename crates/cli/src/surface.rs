@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::backend::Flex;
 use clap::Args;
-use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, SearchEnv, TaskName};
+use lmc_data::TaskName;
+
+use crate::eval::EvaluationOptions;
 use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, discover_models, run_surface};
 
 /// Arguments of `lmc surface`.
@@ -33,15 +35,8 @@ pub struct SurfaceArgs {
     /// Results directory (surface.parquet and surface_models.parquet, shared by every plane).
     #[arg(long)]
     pub out: PathBuf,
-    /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Longest token sequence.
-    #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
-    pub max_length: usize,
+    #[command(flatten)]
+    pub evaluation: EvaluationOptions,
 }
 
 fn parse_axis(text: &str) -> anyhow::Result<Vec<f64>> {
@@ -101,10 +96,10 @@ pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
         c1,
         c2,
         sets: SetRequest::parse_list(&args.sets)?,
-        batch_size: args.batch_size,
-        max_length: args.max_length,
+        batch_size: args.evaluation.batch_size,
+        max_length: args.evaluation.max_length,
     };
-    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    let search = args.evaluation.search();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let summary = run_surface::<Flex>(

@@ -14,7 +14,9 @@ use anyhow::{Context, bail};
 use burn::backend::Flex;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, SearchEnv, TaskName};
+use lmc_data::TaskName;
+
+use crate::eval::EvaluationOptions;
 use lmc_sweep::{
     MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, default_full_sets,
     discover_models, merge_results,
@@ -76,15 +78,8 @@ pub struct RunArgs {
     /// Print the plan and its estimated cost, evaluate nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Longest token sequence.
-    #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
-    pub max_length: usize,
+    #[command(flatten)]
+    pub evaluation: EvaluationOptions,
 }
 
 /// Arguments of `lmc sweep merge`.
@@ -212,8 +207,8 @@ fn build_spec(args: &RunArgs) -> anyhow::Result<SweepSpec> {
         alphas: parse_alphas(&args.alphas)?,
         sets: SetRequest::parse_list(&args.sets)?,
         full_sets,
-        batch_size: args.batch_size,
-        max_length: args.max_length,
+        batch_size: args.evaluation.batch_size,
+        max_length: args.evaluation.max_length,
     })
 }
 
@@ -221,7 +216,7 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
     let out = args.out.clone().context("--out is required")?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let spec = build_spec(&args)?;
-    let search = DataDirSearch::new(args.data_dir.as_deref(), &SearchEnv::from_process());
+    let search = args.evaluation.search();
     let prepared = PreparedSweep::new(spec, &search)?;
     let mut sweeps = vec![(out.clone(), prepared.clone())];
     if args.checkpoints {
