@@ -5,7 +5,8 @@
 //! which `cargo xtask bench model` sets beside PyTorch measured in the same run.
 //! Sequences are full length (no padding), token ids drawn from a fixed generator.
 //!
-//! Run: `cargo bench -p lmc-bert --bench throughput [-- --steps N --threads T]`.
+//! Run: `cargo bench -p lmc-bert --bench throughput [-- --steps N --threads T]`; `--mode
+//! inference|train` and `--seq 128|32` pick one case (for profiling).
 
 use std::time::Instant;
 
@@ -16,6 +17,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 use lmc_bert::{
     BertClassifier, BertConfig, BertInput, SplitMix64, cross_entropy, random_classifier,
 };
+
+/// The allocator the `lmc` binary uses, so that the numbers are the ones users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 32;
 
@@ -123,8 +128,24 @@ fn main() {
         .num_threads(threads)
         .build_global()
         .expect("one global pool");
+    let only_seq = args
+        .iter()
+        .position(|a| a == "--seq")
+        .map(|_| value("--seq", 0));
+    let only_mode = args
+        .iter()
+        .position(|a| a == "--mode")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let wanted = |mode: &str, seq: usize| {
+        only_seq.is_none_or(|s| s == seq) && only_mode.as_deref().is_none_or(|m| m == mode)
+    };
     for seq in [128, 32] {
-        inference(seq, steps * 2, threads);
-        training(seq, steps, threads);
+        if wanted("inference", seq) {
+            inference(seq, steps * 2, threads);
+        }
+        if wanted("train", seq) {
+            training(seq, steps, threads);
+        }
     }
 }

@@ -286,7 +286,7 @@ impl<B: Backend> BertAttention<B> {
         e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
     }
 
-    /// `mask_bias` is `[batch, 1, 1, seq]`: 0 for real keys, [`MASKED_SCORE`] for padding.
+    /// `mask_bias` is `[batch, heads, seq, seq]`: 0 for real keys, [`MASKED_SCORE`] for padding.
     fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
         let [batch, seq, width] = hidden.dims();
         let heads = |x: Tensor<B, 3>| {
@@ -386,11 +386,17 @@ impl<B: Backend> Bert<B> {
     /// The last hidden state `[batch, seq, hidden]` and the pooled output `[batch, hidden]`.
     pub fn forward(&self, input: BertInput<B>) -> (Tensor<B, 3>, Tensor<B, 2>) {
         let [batch, seq] = input.attention_mask.dims();
+        let heads = self.layers.first().map_or(1, |layer| layer.attention.num_heads);
+        // Materialised once at the scores' full shape `[batch, heads, seq, seq]`: every layer's
+        // `scores + mask_bias` is then a same-shape add, which flex runs as one SIMD pass; a
+        // broadcast `[batch, 1, 1, seq]` operand fell back to its element-by-element iterator.
         let padding = input
             .attention_mask
             .equal_elem(0)
             .float()
-            .reshape([batch, 1, 1, seq]);
+            .reshape([batch, 1, 1, seq])
+            .repeat_dim(2, seq)
+            .repeat_dim(1, heads);
         let mask_bias = padding * MASKED_SCORE;
         let mut hidden = self
             .embeddings

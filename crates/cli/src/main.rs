@@ -18,6 +18,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: burn-flex allocates and frees tensors of many
+/// megabytes on every layer, and glibc returns them to the kernel, so each one came back as
+/// freshly zeroed pages (measured: MiniLM-L6 inference, batch 32 × 128, 15.5 → 22.1 ex/s).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Linear mode connectivity of fine-tuned BERT models.
 #[derive(Debug, Parser)]
 #[command(name = "lmc", version, about, long_about = None)]
