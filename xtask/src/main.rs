@@ -2,6 +2,7 @@
 //!
 //! Plain Rust instead of shell scripts: each command is a function below.
 
+mod agreement;
 mod bench;
 mod data;
 mod reproduce;
@@ -33,6 +34,9 @@ enum Task {
         #[command(subcommand)]
         target: bench::BenchTarget,
     },
+    /// Fine-tune with lmc and with the PyTorch reference on the same examples and seeds, and
+    /// compare their in-domain metrics and training throughput.
+    Agreement(agreement::AgreementArgs),
     /// Reproduce the study for one task: builds `lmc` and runs `lmc reproduce` with these
     /// arguments (`<task> [--preset smoke|default|paper] [--backend cpu|cuda] [--out DIR] …`).
     Reproduce {
@@ -58,12 +62,30 @@ fn setup() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Builds the `lmc` binary with the optimised profile and returns its path.
+fn build_lmc() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["build", "--quiet", "--profile", "optimized", "-p", "lmc-cli"])
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        anyhow::bail!("building the lmc binary failed ({status})");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    Ok(target.join("optimized").join("lmc"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Setup => setup().map(|_| ()),
         Task::Bench { target } => bench::run(target),
         Task::Data { task } => data::run(task),
+        Task::Agreement(args) => agreement::run(args),
         Task::Reproduce { args } => reproduce::run(&args),
     };
     match result {

@@ -5,22 +5,10 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::workspace_root;
+use crate::{build_lmc, workspace_root};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["build", "--quiet", "--profile", "optimized", "-p", "lmc-cli"])
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() {
-        bail!("building the lmc binary failed ({status})");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let lmc = target.join("optimized").join("lmc");
+    let lmc = build_lmc()?;
     let status = Command::new(&lmc)
         .arg("reproduce")
         .args(args)
