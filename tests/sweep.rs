@@ -118,6 +118,16 @@ fn sweep_equals_evaluating_interpolated_checkpoints_loaded_from_disk() {
     assert_eq!(discovery.skipped.len(), 1, "the unfinished run is skipped");
     let names: Vec<&str> = discovery.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["seed0", "seed1", "seed2"]);
+    let runs: Vec<PathBuf> = discovery
+        .models
+        .iter()
+        .filter_map(|m| m.run_dir.clone())
+        .collect();
+    let one_by_one = discover_models(&runs).unwrap();
+    assert_eq!(
+        one_by_one.models, discovery.models,
+        "run directories given one by one are the same models"
+    );
     let alphas = vec![-0.25, 0.0, 0.4, 1.0, 1.5];
     let search = DataDirSearch::only(data_dir());
     let sweep =

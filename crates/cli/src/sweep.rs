@@ -47,7 +47,8 @@ pub struct RunArgs {
     /// The task the models were fine-tuned on.
     #[arg(long, required = true)]
     pub task: Option<TaskName>,
-    /// Model directories (config.json) and/or population directories (<run>/model/).
+    /// Model directories (config.json), run directories (<run>/model/) and/or population
+    /// directories (a folder of runs).
     #[arg(long, num_args = 1.., required = true)]
     pub models: Vec<PathBuf>,
     /// Pairs to sweep instead of every unordered pair: `A:B,C:D`, or a file with one `A B` (or

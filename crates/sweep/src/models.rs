@@ -56,7 +56,8 @@ fn run_name(run: &Path) -> Result<Option<String>> {
 }
 
 /// Expands `paths` into models: a directory with `config.json` is a model (named after its
-/// folder); any other directory is a population, whose runs `<run>/model/` are models named by
+/// folder); a run directory (`<run>/model/config.json`) is its model, named like a population's
+/// runs; any other directory is a population, whose runs `<run>/model/` are models named by
 /// `<run>/run.json`'s `name` (else the run folder). Runs without `model/config.json` are
 /// unfinished and skipped.
 ///
@@ -71,6 +72,14 @@ pub fn discover_models(paths: &[PathBuf]) -> Result<Discovery> {
                 name: folder_name(path),
                 dir: path.clone(),
                 run_dir: None,
+            });
+            continue;
+        }
+        if path.join("model").join("config.json").is_file() {
+            models.push(ModelRef {
+                name: run_name(path)?.unwrap_or_else(|| folder_name(path)),
+                dir: path.join("model"),
+                run_dir: Some(path.clone()),
             });
             continue;
         }
