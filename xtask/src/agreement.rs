@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use lmc_data::datadir::{DataDirSearch, SearchEnv};
 use serde_json::{Value, json};
 
-use crate::{build_lmc, workspace_root};
+use crate::{build_lmc, json_lines, run_captured, workspace_root};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AgreementTask {
@@ -110,7 +110,7 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         finetune.args(["--train-examples", &n.to_string()]);
     }
     eprintln!("fine-tuning with lmc …");
-    run_checked(&mut finetune)?;
+    run_captured(&mut finetune)?;
 
     let mut lmc_rows = Vec::new();
     for &seed in &seeds {
@@ -122,7 +122,7 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
             .args(["--task", task, "--set", "id:all"])
             .arg("--data-dir")
             .arg(&data_dir);
-        let printed = run_checked(&mut eval)?;
+        let printed = run_captured(&mut eval)?;
         let metric = printed
             .lines()
             .find_map(|line| line.strip_prefix("metric ("))
@@ -155,19 +155,21 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
     if let Some(n) = args.train_examples {
         reference.args(["--train-examples", &n.to_string()]);
     }
-    let printed = run_checked(&mut reference)
+    let torch_rows = json_lines(&mut reference, "seed")
         .context("the reference needs `python3 -m pip install torch transformers`")?;
-    let torch_rows: Vec<Value> = printed
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|row| row.get("seed").is_some())
-        .collect();
     if torch_rows.len() != seeds.len() {
-        bail!("the reference printed {} results for {} seeds", torch_rows.len(), seeds.len());
+        bail!(
+            "the reference printed {} results for {} seeds",
+            torch_rows.len(),
+            seeds.len()
+        );
     }
 
     let metric_name = torch_rows[0]["metric_name"].as_str().unwrap_or("metric");
-    println!("{task}: in-domain {metric_name}, lr {learning_rate}, {} epochs", args.epochs);
+    println!(
+        "{task}: in-domain {metric_name}, lr {learning_rate}, {} epochs",
+        args.epochs
+    );
     println!("| seed | lmc | PyTorch | lmc train ex/s | PyTorch train ex/s |");
     println!("|---|---|---|---|---|");
     for (ours, theirs) in lmc_rows.iter().zip(&torch_rows) {
@@ -190,7 +192,11 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
     println!(
         "mean: lmc {ours:.4}, PyTorch {theirs:.4}, difference {difference_points:+.2} points \
          ({}within 2); training throughput lmc / PyTorch {throughput_ratio:.2}",
-        if difference_points.abs() <= 2.0 { "" } else { "not " }
+        if difference_points.abs() <= 2.0 {
+            ""
+        } else {
+            "not "
+        }
     );
     let summary = json!({
         "task": task,
@@ -210,19 +216,6 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     eprintln!("written: {}", path.display());
     Ok(())
-}
-
-/// Runs `command`, passing its standard error through, and returns its standard output.
-fn run_checked(command: &mut Command) -> anyhow::Result<String> {
-    let output = command
-        .current_dir(workspace_root())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    if !output.status.success() {
-        bail!("{command:?} failed ({})", output.status);
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The finished run of `seed` in a population directory (`seed{N}-<hash>`).

@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
-use serde_json::Value;
 
-use crate::workspace_root;
+use crate::{json_lines, workspace_root};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchTarget {
@@ -29,42 +28,29 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
     }
 }
 
-fn json_lines(command: &mut Command) -> anyhow::Result<Vec<Value>> {
-    let output = command
-        .current_dir(workspace_root())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    if !output.status.success() {
-        bail!("{command:?} failed ({})", output.status);
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|v| v.get("examples_per_s").is_some())
-        .collect())
-}
-
 fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
     let minilm = crate::setup()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let steps_arg = steps.to_string();
     let threads_arg = threads.to_string();
     eprintln!("measuring lmc …");
-    let lmc = json_lines(Command::new(cargo).args([
-        "bench",
-        "--profile",
-        "optimized",
-        "-p",
-        "lmc-bert",
-        "--bench",
-        "throughput",
-        "--",
-        "--steps",
-        &steps_arg,
-        "--threads",
-        &threads_arg,
-    ]))?;
+    let lmc = json_lines(
+        Command::new(cargo).args([
+            "bench",
+            "--profile",
+            "optimized",
+            "-p",
+            "lmc-bert",
+            "--bench",
+            "throughput",
+            "--",
+            "--steps",
+            &steps_arg,
+            "--threads",
+            &threads_arg,
+        ]),
+        "examples_per_s",
+    )?;
     eprintln!("measuring PyTorch …");
     let script = Path::new("benches")
         .join("pytorch")
@@ -74,6 +60,7 @@ fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
             .arg(&script)
             .args(["--steps", &steps_arg, "--threads", &threads_arg, "--config"])
             .arg(minilm.join("config.json")),
+        "examples_per_s",
     )
     .context("the PyTorch baseline needs `python3 -m pip install torch transformers`")?;
 

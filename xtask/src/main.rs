@@ -67,7 +67,14 @@ fn build_lmc() -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = std::process::Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["build", "--quiet", "--profile", "optimized", "-p", "lmc-cli"])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            "optimized",
+            "-p",
+            "lmc-cli",
+        ])
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
@@ -77,6 +84,32 @@ fn build_lmc() -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
     Ok(target.join("optimized").join("lmc"))
+}
+
+/// Runs `command` from the workspace root, passing its standard error through, and returns its
+/// standard output; a failed start or a non-zero exit is an error naming the command.
+fn run_captured(command: &mut std::process::Command) -> anyhow::Result<String> {
+    let output = command
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    if !output.status.success() {
+        anyhow::bail!("{command:?} failed ({})", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The JSON objects with a `key` field among the lines `command` prints (via [`run_captured`]).
+fn json_lines(
+    command: &mut std::process::Command,
+    key: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(run_captured(command)?
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|value| value.get(key).is_some())
+        .collect())
 }
 
 fn main() -> ExitCode {
