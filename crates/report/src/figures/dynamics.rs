@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{BLACK, Color, WHITE};
 
 use crate::error::Result;
-use crate::figures::{anchored, format_value, text_at, titled};
+use crate::figures::{anchored, format_value, padded_range, text_at, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::CheckpointResults;
@@ -105,17 +105,6 @@ impl TrainingDynamicsFigure {
     }
 }
 
-fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if !lo.is_finite() {
-        return (0.0, 1.0);
-    }
-    let pad = if hi > lo { (hi - lo) * 0.08 } else { 0.5 };
-    (lo - pad, hi + pad)
-}
-
 impl Plot for TrainingDynamicsFigure {
     fn size(&self) -> (u32, u32) {
         (1100, 700)
@@ -123,8 +112,8 @@ impl Plot for TrainingDynamicsFigure {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let body = titled(root, &self.title)?;
-        let (x0, x1) = padded(self.positions.iter().flatten().map(|p| p.0));
-        let (y0, y1) = padded(self.positions.iter().flatten().map(|p| p.1));
+        let (x0, x1) = padded_range(self.positions.iter().flatten().map(|p| p.0), 0.08);
+        let (y0, y1) = padded_range(self.positions.iter().flatten().map(|p| p.1), 0.08);
         // Headroom for the legend above the highest model.
         let y1 = y1 + (y1 - y0) * 0.25;
         let mut chart = ChartBuilder::on(&body)

@@ -18,6 +18,19 @@ use plotters::style::{BLACK, Color, FontTransform, ShapeStyle, WHITE};
 use crate::palette::ColourScale;
 use crate::render::{DrawResult, FONT_FAMILY, font};
 
+/// The range of `values` widened by `fraction` of its span on each side (by 0.5 when all values
+/// are equal); (0, 1) when there is no finite value.
+pub(crate) fn padded_range(values: impl Iterator<Item = f64>, fraction: f64) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = if hi > lo { (hi - lo) * fraction } else { 0.5 };
+    (lo - pad, hi + pad)
+}
+
 /// Fills `root` white and draws `title` in a band at the top; returns the area below it.
 pub(crate) fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,

@@ -9,7 +9,7 @@ use plotters::prelude::{
 };
 use plotters::style::{BLACK, Color, WHITE};
 
-use crate::figures::{format_value, titled};
+use crate::figures::{format_value, padded_range, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::{ModelRow, StoredCorrelation};
@@ -57,18 +57,6 @@ pub fn centroid_scatter(
     }
 }
 
-/// `[min, max]` of `values` widened by 5 % on each side (and to width 1 when degenerate).
-fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if !lo.is_finite() {
-        return (0.0, 1.0);
-    }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
-    (lo - pad, hi + pad)
-}
-
 impl Plot for CentroidScatter {
     fn size(&self) -> (u32, u32) {
         (1300, 580)
@@ -84,8 +72,8 @@ impl Plot for CentroidScatter {
 
 impl CentroidScatter {
     fn draw_scatter<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (x0, x1) = padded_range(self.points.iter().map(|p| p.0));
-        let (y0, y1) = padded_range(self.points.iter().map(|p| p.1));
+        let (x0, x1) = padded_range(self.points.iter().map(|p| p.0), 0.05);
+        let (y0, y1) = padded_range(self.points.iter().map(|p| p.1), 0.05);
         // Headroom for the legend above the highest model.
         let y1 = y1 + (y1 - y0) * 0.3;
         let mut chart = ChartBuilder::on(area)
@@ -143,7 +131,7 @@ impl CentroidScatter {
     }
 
     fn draw_histograms<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (lo, hi) = padded_range(self.points.iter().map(|p| p.1));
+        let (lo, hi) = padded_range(self.points.iter().map(|p| p.1), 0.05);
         let width = (hi - lo) / BINS as f64;
         let mut counts = vec![vec![0_usize; BINS]; self.k];
         for &(_, metric, cluster) in &self.points {
