@@ -21,8 +21,21 @@ use clap::{Parser, Subcommand};
 /// mimalloc instead of the system allocator: burn-flex allocates and frees tensors of many
 /// megabytes on every layer, and glibc returns them to the kernel, so each one came back as
 /// freshly zeroed pages (measured: MiniLM-L6 inference, batch 32 × 128, 15.5 → 22.1 ex/s).
+/// See [`keep_freed_memory`] for the rest of that fix.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc v3's `mi_option_t` (libmimalloc-sys =0.1.49 names no
+/// constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tells mimalloc never to return freed memory to the kernel. Its default (after 10 ms) made the
+/// kernel zero the pages again on every layer of every batch; without it a MiniLM-L6 training
+/// update on MNLI takes 1.3× less time (and the process keeps its peak memory).
+fn keep_freed_memory() {
+    // SAFETY: sets a plain integer option of the allocator; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
 
 /// Linear mode connectivity of fine-tuned BERT models.
 #[derive(Debug, Parser)]
@@ -94,6 +107,7 @@ pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run_command(cli.command) {
