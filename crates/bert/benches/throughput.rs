@@ -3,7 +3,10 @@
 //! Not a criterion bench: one training step at batch 32 × 128 tokens takes seconds, so this
 //! program times a fixed number of steps after a warm-up and prints one JSON line per case,
 //! which `cargo xtask bench model` sets beside PyTorch measured in the same run.
-//! Sequences are full length (no padding), token ids drawn from a fixed generator.
+//! Sequences are full length (no padding), token ids drawn from a fixed generator. Each case runs
+//! what lmc runs: inference is [`lmc_bert::forward_in_slices`] in 2 parallel slices, as in
+//! `lmc eval` and `lmc sweep`; a training step is [`lmc_bert::batch_gradients`] in 2 slices, with
+//! dropout, then an AdamW update, as in `lmc finetune`.
 //!
 //! Run: `cargo bench -p lmc-bert --bench throughput [-- --steps N --threads T]`; `--mode
 //! inference|train` and `--seq 128|32` pick one case (for profiling).
@@ -15,12 +18,20 @@ use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use lmc_bert::{
-    BertClassifier, BertConfig, BertInput, SplitMix64, cross_entropy, random_classifier,
+    BatchGradients, BertClassifier, BertConfig, BertInput, SplitMix64, batch_gradients,
+    forward_in_slices, random_classifier,
 };
 
-/// The allocator the `lmc` binary uses, so that the numbers are the ones users get.
+/// The allocator the `lmc` binary uses, with its settings, so that the numbers are the ones
+/// users get (see `keep_freed_memory` in `crates/cli/src/main.rs`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc v3's `mi_option_t`.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Slices per batch, as `lmc finetune` (by default) and `lmc eval` / `lmc sweep` compute them.
+const BATCH_SLICES: usize = 2;
 
 const BATCH: usize = 32;
 
@@ -73,7 +84,7 @@ fn inference(seq: usize, steps: usize, threads: usize) {
     let model: BertClassifier<Flex> = random_classifier(&BertConfig::minilm_l6(), 3, 0, &device);
     let (input, _) = batch::<Flex>(seq, 1, &device);
     let run = || {
-        let logits = model.forward(input.clone());
+        let logits = forward_in_slices(&model, input.clone(), BATCH_SLICES);
         logits.into_data()
     };
     run();
@@ -99,12 +110,13 @@ fn training(seq: usize, steps: usize, threads: usize) {
         .with_weight_decay(0.01)
         .init();
     let (input, labels) = batch::<B>(seq, 1, &device);
+    let mut dropout_seed = 0;
     let mut step = |model: BertClassifier<B>| {
-        let loss = cross_entropy(model.forward(input.clone()), labels.clone());
-        let gradients = GradientsParams::from_grads(loss.backward(), &model);
-        let model = optimizer.step(2e-5, model, gradients);
-        loss.into_data();
-        model
+        dropout_seed += 1;
+        let BatchGradients { gradients, .. } =
+            batch_gradients(&model, input.clone(), labels.clone(), BATCH_SLICES, dropout_seed);
+        let gradients = GradientsParams::from_grads(gradients, &model);
+        optimizer.step(2e-5, model, gradients)
     };
     model = step(model);
     let start = Instant::now();
@@ -124,6 +136,8 @@ fn main() {
     };
     let steps = value("--steps", 3);
     let threads = value("--threads", 2);
+    // SAFETY: sets a plain integer option of the allocator; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()

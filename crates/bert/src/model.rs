@@ -3,13 +3,14 @@
 //! `model.bert.encoder.layers[3].attention.query.weight`.
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, log_softmax, softmax};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::checkpoint::{HostTensor, Init, ParamSource};
 use crate::config::BertConfig;
+use crate::init::SplitMix64;
 
 /// Score given to attention keys that are padding: exp() of it underflows to exactly 0, so a
 /// padded position receives zero weight and padding cannot change a sequence's outputs.
@@ -175,8 +176,62 @@ impl<B: AutodiffBackend> ParamVisitor<B> for GradientCollector<'_, B> {
     }
 }
 
-fn dropout(prob: f64) -> Dropout {
-    DropoutConfig::new(prob).init()
+/// The generator that dropout masks are drawn from in one training forward pass
+/// ([`BertClassifier::forward_train`]).
+///
+/// Masks are drawn on the host from this stream alone, so a pass is a function of the stream's
+/// seed: passes running at the same time on different threads stay deterministic, which burn's
+/// one generator per process cannot give. A kept activation is scaled by 1 / (1 − p), as in
+/// PyTorch.
+#[derive(Debug, Clone)]
+pub struct DropoutStream {
+    rng: SplitMix64,
+}
+
+impl DropoutStream {
+    /// A stream seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: SplitMix64::new(seed),
+        }
+    }
+
+    /// `x` with each element zeroed with probability `prob` and the others scaled by
+    /// 1 / (1 − `prob`); `x` itself when `prob` is 0.
+    pub fn apply<B: Backend, const D: usize>(&mut self, x: Tensor<B, D>, prob: f64) -> Tensor<B, D> {
+        if prob <= 0.0 {
+            return x;
+        }
+        let shape = x.dims();
+        let count: usize = shape.iter().product();
+        // An element is kept when a uniform 32-bit draw is at least prob · 2^32.
+        let threshold = (prob * 4_294_967_296.0) as u64;
+        let scale = (1.0 / (1.0 - prob)) as f32;
+        let keep = |draw: u64| if draw >= threshold { scale } else { 0.0 };
+        let mut mask = Vec::with_capacity(count);
+        while mask.len() + 1 < count {
+            let bits = self.rng.next_u64();
+            mask.push(keep(bits & 0xffff_ffff));
+            mask.push(keep(bits >> 32));
+        }
+        if mask.len() < count {
+            mask.push(keep(self.rng.next_u64() & 0xffff_ffff));
+        }
+        let mask = Tensor::<B, D>::from_data(TensorData::new(mask, shape), &x.device());
+        x * mask
+    }
+}
+
+/// Applies dropout when a training pass supplies a stream; inference passes give `None`.
+fn dropout<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    prob: f64,
+    stream: Option<&mut DropoutStream>,
+) -> Tensor<B, D> {
+    match stream {
+        Some(stream) => stream.apply(x, prob),
+        None => x,
+    }
 }
 
 /// Word, position and token-type embeddings, summed and normalised.
@@ -186,7 +241,7 @@ pub struct BertEmbeddings<B: Backend> {
     position_embeddings: Embedding<B>,
     token_type_embeddings: Embedding<B>,
     layer_norm: LayerNorm<B>,
-    dropout: Dropout,
+    dropout: f64,
 }
 
 impl<B: Backend> BertEmbeddings<B> {
@@ -208,7 +263,7 @@ impl<B: Backend> BertEmbeddings<B> {
                 c.hidden_size,
             ),
             layer_norm: b.layer_norm(&format!("{p}.LayerNorm"), c.hidden_size, c.layer_norm_eps),
-            dropout: dropout(c.hidden_dropout_prob),
+            dropout: c.hidden_dropout_prob,
         }
     }
 
@@ -235,6 +290,7 @@ impl<B: Backend> BertEmbeddings<B> {
         &self,
         input_ids: Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
+        stream: Option<&mut DropoutStream>,
     ) -> Tensor<B, 3> {
         let [batch, seq] = input_ids.dims();
         let positions = Tensor::<B, 1, Int>::arange(0..seq as i64, &input_ids.device())
@@ -243,7 +299,7 @@ impl<B: Backend> BertEmbeddings<B> {
         let sum = self.word_embeddings.forward(input_ids)
             + self.position_embeddings.forward(positions)
             + self.token_type_embeddings.forward(token_type_ids);
-        self.dropout.forward(self.layer_norm.forward(sum))
+        dropout(self.layer_norm.forward(sum), self.dropout, stream)
     }
 }
 
@@ -256,8 +312,8 @@ pub struct BertAttention<B: Backend> {
     value: Linear<B>,
     output: Linear<B>,
     layer_norm: LayerNorm<B>,
-    probs_dropout: Dropout,
-    output_dropout: Dropout,
+    probs_dropout: f64,
+    output_dropout: f64,
     num_heads: usize,
     head_dim: usize,
 }
@@ -271,8 +327,8 @@ impl<B: Backend> BertAttention<B> {
             value: b.linear(&format!("{p}.self.value"), h, h),
             output: b.linear(&format!("{p}.output.dense"), h, h),
             layer_norm: b.layer_norm(&format!("{p}.output.LayerNorm"), h, c.layer_norm_eps),
-            probs_dropout: dropout(c.attention_probs_dropout_prob),
-            output_dropout: dropout(c.hidden_dropout_prob),
+            probs_dropout: c.attention_probs_dropout_prob,
+            output_dropout: c.hidden_dropout_prob,
             num_heads: c.num_attention_heads,
             head_dim: c.head_dim(),
         }
@@ -287,7 +343,12 @@ impl<B: Backend> BertAttention<B> {
     }
 
     /// `mask_bias` is `[batch, heads, seq, seq]`: 0 for real keys, [`MASKED_SCORE`] for padding.
-    fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+    fn forward(
+        &self,
+        hidden: Tensor<B, 3>,
+        mask_bias: Tensor<B, 4>,
+        mut stream: Option<&mut DropoutStream>,
+    ) -> Tensor<B, 3> {
         let [batch, seq, width] = hidden.dims();
         let heads = |x: Tensor<B, 3>| {
             x.reshape([batch, seq, self.num_heads, self.head_dim])
@@ -298,12 +359,12 @@ impl<B: Backend> BertAttention<B> {
         let value = heads(self.value.forward(hidden.clone()));
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let scores = query.matmul(key.transpose()) * scale + mask_bias;
-        let probs = self.probs_dropout.forward(softmax(scores, 3));
+        let probs = dropout(softmax(scores, 3), self.probs_dropout, stream.as_deref_mut());
         let context = probs
             .matmul(value)
             .swap_dims(1, 2)
             .reshape([batch, seq, width]);
-        let projected = self.output_dropout.forward(self.output.forward(context));
+        let projected = dropout(self.output.forward(context), self.output_dropout, stream);
         self.layer_norm.forward(projected + hidden)
     }
 }
@@ -315,7 +376,7 @@ pub struct BertLayer<B: Backend> {
     intermediate: Linear<B>,
     output: Linear<B>,
     layer_norm: LayerNorm<B>,
-    dropout: Dropout,
+    dropout: f64,
 }
 
 impl<B: Backend> BertLayer<B> {
@@ -337,7 +398,7 @@ impl<B: Backend> BertLayer<B> {
                 c.hidden_size,
                 c.layer_norm_eps,
             ),
-            dropout: dropout(c.hidden_dropout_prob),
+            dropout: c.hidden_dropout_prob,
         }
     }
 
@@ -348,10 +409,15 @@ impl<B: Backend> BertLayer<B> {
         e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
     }
 
-    fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let attended = self.attention.forward(hidden, mask_bias);
+    fn forward(
+        &self,
+        hidden: Tensor<B, 3>,
+        mask_bias: Tensor<B, 4>,
+        mut stream: Option<&mut DropoutStream>,
+    ) -> Tensor<B, 3> {
+        let attended = self.attention.forward(hidden, mask_bias, stream.as_deref_mut());
         let expanded = gelu(self.intermediate.forward(attended.clone()));
-        let projected = self.dropout.forward(self.output.forward(expanded));
+        let projected = dropout(self.output.forward(expanded), self.dropout, stream);
         self.layer_norm.forward(projected + attended)
     }
 }
@@ -383,8 +449,17 @@ impl<B: Backend> Bert<B> {
         e.linear("bert.pooler.dense", &self.pooler);
     }
 
-    /// The last hidden state `[batch, seq, hidden]` and the pooled output `[batch, hidden]`.
+    /// The last hidden state `[batch, seq, hidden]` and the pooled output `[batch, hidden]`,
+    /// without dropout.
     pub fn forward(&self, input: BertInput<B>) -> (Tensor<B, 3>, Tensor<B, 2>) {
+        self.forward_with(input, None)
+    }
+
+    fn forward_with(
+        &self,
+        input: BertInput<B>,
+        mut stream: Option<&mut DropoutStream>,
+    ) -> (Tensor<B, 3>, Tensor<B, 2>) {
         let [batch, seq] = input.attention_mask.dims();
         let heads = self.layers.first().map_or(1, |layer| layer.attention.num_heads);
         // Materialised once at the scores' full shape `[batch, heads, seq, seq]`: every layer's
@@ -400,9 +475,9 @@ impl<B: Backend> Bert<B> {
         let mask_bias = padding * MASKED_SCORE;
         let mut hidden = self
             .embeddings
-            .forward(input.input_ids, input.token_type_ids);
+            .forward(input.input_ids, input.token_type_ids, stream.as_deref_mut());
         for layer in &self.layers {
-            hidden = layer.forward(hidden, mask_bias.clone());
+            hidden = layer.forward(hidden, mask_bias.clone(), stream.as_deref_mut());
         }
         let width = hidden.dims()[2];
         let first_token = hidden
@@ -419,7 +494,7 @@ impl<B: Backend> Bert<B> {
 #[derive(Module, Debug)]
 pub struct BertClassifier<B: Backend> {
     bert: Bert<B>,
-    dropout: Dropout,
+    dropout: f64,
     classifier: Linear<B>,
     num_labels: usize,
 }
@@ -428,7 +503,7 @@ impl<B: Backend> BertClassifier<B> {
     pub(crate) fn build(b: &mut Builder<B>, c: &BertConfig, num_labels: usize) -> Self {
         Self {
             bert: Bert::build(b, c),
-            dropout: dropout(c.classifier_dropout_prob()),
+            dropout: c.classifier_dropout_prob(),
             classifier: b.linear("classifier", c.hidden_size, num_labels),
             num_labels,
         }
@@ -444,18 +519,23 @@ impl<B: Backend> BertClassifier<B> {
         &self.bert
     }
 
-    /// Class scores `[batch, num_labels]`.
+    /// Class scores `[batch, num_labels]`, without dropout (inference).
     pub fn forward(&self, input: BertInput<B>) -> Tensor<B, 2> {
         let (_, pooled) = self.bert.forward(input);
-        self.classifier.forward(self.dropout.forward(pooled))
+        self.classifier.forward(pooled)
     }
 
-    /// Hidden states, pooled output and logits of one batch.
+    /// Class scores `[batch, num_labels]` with the configuration's dropout, masks drawn from
+    /// `stream` (training).
+    pub fn forward_train(&self, input: BertInput<B>, stream: &mut DropoutStream) -> Tensor<B, 2> {
+        let (_, pooled) = self.bert.forward_with(input, Some(&mut *stream));
+        self.classifier.forward(stream.apply(pooled, self.dropout))
+    }
+
+    /// Hidden states, pooled output and logits of one batch, without dropout.
     pub fn forward_outputs(&self, input: BertInput<B>) -> BertOutputs<B> {
         let (last_hidden_state, pooler_output) = self.bert.forward(input);
-        let logits = self
-            .classifier
-            .forward(self.dropout.forward(pooler_output.clone()));
+        let logits = self.classifier.forward(pooler_output.clone());
         BertOutputs {
             last_hidden_state,
             pooler_output,

@@ -77,6 +77,10 @@ pub struct FinetuneArgs {
     /// Updates between resume states.
     #[arg(long)]
     pub resume_every: Option<u64>,
+    /// Row slices each batch is split into, computed on parallel threads (part of the recipe:
+    /// the weights depend on it) [default: 2].
+    #[arg(long)]
+    pub batch_slices: Option<usize>,
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -144,6 +148,7 @@ impl FinetuneArgs {
         set!(warmup_ratio);
         set!(weight_decay);
         set!(resume_every);
+        set!(batch_slices);
         set!(save_steps);
         if let Some(steps) = self.max_steps {
             recipe.max_steps = Some(steps);

@@ -2,7 +2,7 @@
 //! HANS cells.
 
 use burn::tensor::backend::Backend;
-use lmc_bert::{BertClassifier, BertInput};
+use lmc_bert::{BertClassifier, BertInput, forward_in_slices};
 use lmc_data::{Evaluation, Logits, evaluate as score};
 use serde::Serialize;
 
@@ -11,6 +11,10 @@ use crate::sets::EvalSet;
 
 /// Number of equal-width confidence bins of the expected calibration error.
 pub const ECE_BINS: usize = 10;
+
+/// Row slices each batch is split into, evaluated on parallel threads
+/// ([`lmc_bert::forward_in_slices`]).
+pub const BATCH_SLICES: usize = 2;
 
 /// The result of evaluating a model on a set, in dataset order.
 #[derive(Debug, Clone)]
@@ -26,7 +30,7 @@ pub struct SetEvaluation {
 }
 
 /// Evaluates `model` on `set` (forward passes in the set's length-bucketed batches, outputs put
-/// back in dataset order). Run it on an inference backend (not autodiff), so that dropout is off.
+/// back in dataset order; each batch in [`BATCH_SLICES`] parallel row slices), without dropout.
 ///
 /// # Errors
 /// A model whose outputs do not fit the set's labels, naming the set.
@@ -40,11 +44,12 @@ pub fn evaluate<B: Backend>(
     let mut width = 0;
     for batch in set.plan.tensors::<B>(&set.tokenized, device) {
         let batch = batch.map_err(SweepError::data(&context))?;
-        let logits = model.forward(BertInput {
+        let input = BertInput {
             input_ids: batch.input_ids,
             token_type_ids: batch.token_type_ids,
             attention_mask: batch.attention_mask,
-        });
+        };
+        let logits = forward_in_slices(model, input, BATCH_SLICES);
         let logits = set
             .mapping
             .apply_tensor(logits)

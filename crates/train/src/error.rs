@@ -27,7 +27,7 @@ pub enum TrainError {
         /// The update at which it happened (0-based).
         step: u64,
         /// The loss value.
-        loss: f32,
+        loss: f64,
     },
     /// A stored file of a run (state, optimizer, recipe) is malformed or does not match the run.
     #[error("{path}: {message}")]

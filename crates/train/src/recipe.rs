@@ -45,6 +45,15 @@ pub struct Recipe {
     pub save_steps: Vec<u64>,
     /// Updates between resume checkpoints (model, optimizer, position).
     pub resume_every: u64,
+    /// Row slices each batch is split into, each computed on its own thread (see
+    /// [`lmc_bert::batch_gradients`]). The weights depend on it through dropout streams and float
+    /// rounding, so it is part of the recipe and does not follow the machine's core count.
+    #[serde(default = "default_batch_slices")]
+    pub batch_slices: usize,
+}
+
+fn default_batch_slices() -> usize {
+    2
 }
 
 /// Seed of the shuffle that picks `train_examples` (independent of the run's seeds, so that every
@@ -75,6 +84,7 @@ impl Recipe {
             train_examples: None,
             save_steps: Vec::new(),
             resume_every: 200,
+            batch_slices: default_batch_slices(),
         }
     }
 
@@ -127,6 +137,9 @@ impl Recipe {
                 "batch_size {} must be positive and max_length {} at least 3",
                 self.batch_size, self.max_length
             ));
+        }
+        if self.batch_slices == 0 {
+            return fail("batch_slices must be at least 1".into());
         }
         if let Some(dropout) = self.dropout
             && !(0.0..1.0).contains(&dropout)

@@ -14,22 +14,22 @@
 //! Directories are written under a temporary name and renamed into place, so a killed run never
 //! leaves a partial `model/`, checkpoint or resume state. A rerun skips a finished run and resumes
 //! an unfinished one from its newest resume state: the data order of every epoch is a function of
-//! the data seed and the epoch, and the dropout generator is re-seeded from the run seed before
-//! every update, so a resumed run ends with the same weights, bit for bit, as an uninterrupted one.
-//!
-//! burn's backends keep one random generator per process, which dropout draws from. Updates of
-//! different runs in one process take a lock around seeding and the forward pass, so that runs
-//! in parallel threads stay deterministic.
+//! the data seed and the epoch, and every update draws its dropout masks from streams seeded by
+//! the run seed and the update's number, so a resumed run ends with the same weights, bit for
+//! bit, as an uninterrupted one. Each batch is split into `batch_slices` row slices computed on
+//! parallel threads ([`lmc_bert::batch_gradients`]); the streams belong to the run, not to burn's
+//! process-wide generator, so runs in parallel threads stay deterministic too.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::ElementConversion;
-use lmc_bert::{BertClassifier, BertConfig, HeadSpec, SplitMix64, cross_entropy, load_classifier};
+use lmc_bert::{
+    BatchGradients, BertClassifier, BertConfig, HeadSpec, SplitMix64, batch_gradients,
+    load_classifier,
+};
 use lmc_data::{BatchOrder, BatchPlan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -233,9 +233,6 @@ const STATE_FILE: &str = "state.json";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 const METRICS_HEADER: &str = "step,epoch,loss,learning_rate,grad_norm,examples_per_second";
 
-/// Serialises seeding and forward passes of concurrent runs (see the module documentation).
-static DROPOUT_GENERATOR: Mutex<()> = Mutex::new(());
-
 /// Position of a resumable state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct ResumeState {
@@ -357,22 +354,20 @@ pub fn train<AB: AutodiffBackend>(
             token_type_ids: batch.token_type_ids,
             attention_mask: batch.attention_mask,
         };
-        let loss = {
-            let _generator = DROPOUT_GENERATOR
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            AB::seed(device, derive_seed(spec.seeds.seed, DROPOUT_STREAM, step));
-            cross_entropy(model.forward(input), batch.labels)
-        };
-        let loss_value: f32 = loss.clone().into_scalar().elem();
-        if !loss_value.is_finite() {
+        let BatchGradients { loss, gradients } = batch_gradients(
+            &model,
+            input,
+            batch.labels,
+            recipe.batch_slices,
+            derive_seed(spec.seeds.seed, DROPOUT_STREAM, step),
+        );
+        if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
                 run: dir_name(&dir),
                 step,
-                loss: loss_value,
+                loss,
             });
         }
-        let gradients = loss.backward();
         let learning_rate = schedule.learning_rate(step);
         let (updated, report) = optimizer.step(model, &gradients, learning_rate);
         model = updated;
@@ -380,7 +375,7 @@ pub fn train<AB: AutodiffBackend>(
         let record = StepRecord {
             step: done,
             epoch,
-            loss: f64::from(loss_value),
+            loss,
             learning_rate,
             grad_norm: report.grad_norm,
             examples_per_second: batch_size as f64 / update_start.elapsed().as_secs_f64(),
