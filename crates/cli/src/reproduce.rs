@@ -93,7 +93,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
             },
             finetune_preset: "default",
             alphas: 6,
-            examples_per_set: 128,
+            examples_per_set: 256,
             full_sets: match task {
                 TaskName::Mnli => "hans:600",
                 _ => "none",
