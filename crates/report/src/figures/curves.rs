@@ -173,6 +173,9 @@ fn quantity(value: CurveValue) -> Quantity {
     }
 }
 
+/// Largest difference between two α values taken as the same grid point.
+const ALPHA_TOLERANCE: f64 = 1e-9;
+
 fn panel(group_pair: usize, curves: &[Curve], value: CurveValue, set: &str) -> Result<CurvePanel> {
     let Some(first) = curves.first() else {
         return Ok(CurvePanel {
@@ -184,7 +187,16 @@ fn panel(group_pair: usize, curves: &[Curve], value: CurveValue, set: &str) -> R
         });
     };
     let alphas = first.alphas().to_vec();
-    if curves.iter().any(|c| c.alphas() != alphas.as_slice()) {
+    // A pair stored the other way round comes back reversed (α ↦ 1 − α), which is exact only
+    // for grids like quarters: 1 − 0.8 is 0.19999999999999996, not 0.2.
+    let same_grid = |other: &[f64]| {
+        other.len() == alphas.len()
+            && other
+                .iter()
+                .zip(&alphas)
+                .all(|(x, y)| (x - y).abs() <= ALPHA_TOLERANCE)
+    };
+    if curves.iter().any(|c| !same_grid(c.alphas())) {
         return Err(ReportError::Inconsistent {
             origin: "pairs table".to_owned(),
             message: format!(
@@ -319,4 +331,29 @@ fn draw_panel<DB: DrawingBackend>(
         colour.stroke_width(2),
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use lmc_analysis::Curve;
+
+    use super::{CurveValue, panel};
+
+    #[test]
+    fn a_reversed_curve_on_a_fifths_grid_shares_the_grid() {
+        let alphas = vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+        let forward = Curve::new(alphas.clone(), vec![1.0, 1.2, 1.4, 1.3, 1.1, 1.0]).unwrap();
+        let backward = Curve::new(alphas.clone(), vec![2.0, 1.5, 1.4, 1.3, 1.2, 1.0])
+            .unwrap()
+            .reversed();
+        assert_ne!(backward.alphas(), alphas.as_slice(), "1 − 0.8 is not 0.2 in floats");
+        let drawn = panel(0, &[forward, backward], CurveValue::Loss, "id").expect("one grid");
+        assert_eq!(drawn.n, 2);
+        assert_eq!(drawn.mean[0], 1.0);
+        assert_eq!(drawn.mean[5], 1.5);
+
+        let coarse = Curve::new(vec![0.0, 0.5, 1.0], vec![1.0, 1.0, 1.0]).unwrap();
+        let fine = Curve::new(alphas, vec![1.0; 6]).unwrap();
+        assert!(panel(0, &[fine, coarse], CurveValue::Loss, "id").is_err());
+    }
 }
