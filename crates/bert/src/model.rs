@@ -28,6 +28,15 @@ pub struct BertInput<B: Backend> {
 }
 
 impl<B: Backend> BertInput<B> {
+    /// The rows `range` of this batch.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Self {
+        Self {
+            input_ids: self.input_ids.clone().slice([range.clone()]),
+            token_type_ids: self.token_type_ids.clone().slice([range.clone()]),
+            attention_mask: self.attention_mask.clone().slice([range]),
+        }
+    }
+
     /// Builds a batch from host rows (all of length `seq`), e.g. a tokenizer's output.
     pub fn from_rows(
         input_ids: &[Vec<i64>],

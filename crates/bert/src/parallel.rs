@@ -47,11 +47,7 @@ pub fn batch_gradients<B: AutodiffBackend>(
     let mut seeds = SplitMix64::new(dropout_seed);
     let mut slices = row_slices(rows, parts).into_iter().map(|range| Slice {
         weight: range.len() as f64 / rows as f64,
-        input: BertInput {
-            input_ids: input.input_ids.clone().slice([range.clone()]),
-            token_type_ids: input.token_type_ids.clone().slice([range.clone()]),
-            attention_mask: input.attention_mask.clone().slice([range.clone()]),
-        },
+        input: input.rows(range.clone()),
         labels: labels.clone().slice([range]),
         stream: DropoutStream::new(seeds.next_u64()),
     });
@@ -118,11 +114,9 @@ pub fn forward_in_slices<B: Backend>(
     parts: usize,
 ) -> Tensor<B, 2> {
     let [rows, _] = input.input_ids.dims();
-    let mut slices = row_slices(rows, parts).into_iter().map(|range| BertInput {
-        input_ids: input.input_ids.clone().slice([range.clone()]),
-        token_type_ids: input.token_type_ids.clone().slice([range.clone()]),
-        attention_mask: input.attention_mask.clone().slice([range]),
-    });
+    let mut slices = row_slices(rows, parts)
+        .into_iter()
+        .map(|range| input.rows(range));
     let first = slices.next().expect("at least one slice");
     let logits = std::thread::scope(|scope| {
         let others: Vec<_> = slices
