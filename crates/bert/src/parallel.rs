@@ -73,9 +73,7 @@ pub fn batch_gradients<B: AutodiffBackend>(
         let mut total: f64 = loss.clone().into_scalar().elem();
         let mut gradients = loss.backward();
         for handle in others {
-            let (value, by_param) = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let (value, by_param) = joined(handle);
             total += value;
             model.visit(&mut AddGradients {
                 gradients: &mut gradients,
@@ -123,14 +121,17 @@ pub fn forward_in_slices<B: Backend>(
             .map(|slice| scope.spawn(move || model.forward(slice)))
             .collect();
         let mut logits = vec![model.forward(first)];
-        logits.extend(others.into_iter().map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
+        logits.extend(others.into_iter().map(joined));
         logits
     });
     Tensor::cat(logits, 0)
+}
+
+/// The result of a slice's thread; a panic there continues on this thread.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// `parts` contiguous, nearly equal row ranges covering `0..rows` (at least one, none empty).
