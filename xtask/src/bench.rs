@@ -40,7 +40,7 @@ fn model(steps: usize, threads: usize) -> anyhow::Result<()> {
             "--profile",
             "optimized",
             "-p",
-            "lmc-bert",
+            "lmc-train",
             "--bench",
             "throughput",
             "--",

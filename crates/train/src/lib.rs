@@ -12,6 +12,8 @@
 //! - [`write_random_checkpoint`]: a tiny BERT built in code, for smoke runs.
 //! - [`AdamW`] and [`LinearSchedule`]: PyTorch's AdamW with global gradient clipping and
 //!   transformers' linear warm-up/decay.
+//! - [`throughput::measure`]: examples/s of inference and training updates on any backend
+//!   (`lmc bench`, `cargo xtask bench model`).
 //!
 //! The loop is written on burn's autodiff API rather than burn-train's `Learner`: resuming must
 //! restore optimizer state onto a model rebuilt from a Hugging Face checkpoint, which burn's
@@ -45,6 +47,7 @@ pub mod random_model;
 pub mod recipe;
 pub mod run;
 pub mod schedule;
+pub mod throughput;
 
 pub use data::{DataIdentity, TrainingSet};
 pub use error::{Result, TrainError};
@@ -54,7 +57,8 @@ pub use preset::Preset;
 pub use random_model::write_random_checkpoint;
 pub use recipe::{Recipe, TRAIN_SUBSET_SEED};
 pub use run::{
-    ModelIdentity, RunIdentity, RunOutcome, RunRecord, RunSpec, RunSummary, Seeds, Silent,
+    CPU_BACKEND, ModelIdentity, RunIdentity, RunOutcome, RunRecord, RunSpec, RunSummary, Seeds, Silent,
     StepRecord, TrainObserver, checkpoint_dir, is_finished, run_dir, train,
 };
 pub use schedule::LinearSchedule;
+pub use throughput::{ThroughputCase, ThroughputMeasurement, ThroughputMode, measure};

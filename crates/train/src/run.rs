@@ -25,7 +25,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use lmc_bert::{
     BatchGradients, BertClassifier, BertConfig, HeadSpec, SplitMix64, batch_gradients,
     load_classifier,
@@ -105,6 +105,23 @@ pub struct RunIdentity {
     pub recipe: Recipe,
     /// Seeds.
     pub seeds: Seeds,
+    /// burn's name of the backend the run computes on (`Backend::name`, e.g.
+    /// `fusion<cubecl<cuda>>`): float results differ between backends, so a run resumed on
+    /// another backend would not be the same run. Left out of the JSON for [`CPU_BACKEND`], so CPU
+    /// runs keep the names they had before the field existed.
+    #[serde(default = "cpu_backend", skip_serializing_if = "is_cpu_backend")]
+    pub backend: String,
+}
+
+/// burn's name of the flex CPU backend, the default of [`RunIdentity::backend`].
+pub const CPU_BACKEND: &str = "flex";
+
+fn cpu_backend() -> String {
+    CPU_BACKEND.to_owned()
+}
+
+fn is_cpu_backend(name: &String) -> bool {
+    name == CPU_BACKEND
 }
 
 impl RunIdentity {
@@ -250,13 +267,20 @@ fn derive_seed(base: u64, stream: u64, index: u64) -> u64 {
 const EPOCH_ORDER_STREAM: u64 = 1;
 const DROPOUT_STREAM: u64 = 2;
 
-/// The directory of `spec` under `root`, and its identity.
-pub fn run_dir(spec: &RunSpec, data: &TrainingSet, root: &Path) -> Result<(PathBuf, RunIdentity)> {
+/// The directory of `spec` under `root` when trained on the backend burn names `backend`
+/// ([`CPU_BACKEND`] for flex), and its identity.
+pub fn run_dir(
+    spec: &RunSpec,
+    data: &TrainingSet,
+    root: &Path,
+    backend: &str,
+) -> Result<(PathBuf, RunIdentity)> {
     let identity = RunIdentity {
         model: ModelIdentity::of_checkpoint(&spec.model_dir)?,
         data: data.identity.clone(),
         recipe: spec.recipe.clone(),
         seeds: spec.seeds,
+        backend: backend.to_owned(),
     };
     let dir = root.join(format!("{}-{}", spec.seeds.name(), identity.hash()));
     Ok((dir, identity))
@@ -277,7 +301,8 @@ pub fn train<AB: AutodiffBackend>(
     observer: &mut dyn TrainObserver,
 ) -> Result<RunOutcome> {
     spec.recipe.validate()?;
-    let (dir, identity) = run_dir(spec, data, root)?;
+    let backend = <AB::InnerBackend as Backend>::name(device);
+    let (dir, identity) = run_dir(spec, data, root, &backend)?;
     if is_finished(&dir) {
         return Ok(RunOutcome::AlreadyDone { dir });
     }

@@ -8,8 +8,9 @@ use burn::backend::{Autodiff, Flex};
 use lmc_bert::{BertConfig, HostTensor, read_weights_file};
 use lmc_data::{DataDirSearch, TaskName};
 use lmc_train::{
-    Recipe, RunOutcome, RunSpec, Seeds, Silent, StepRecord, TrainError, TrainObserver,
-    TrainingSet, checkpoint_dir, train, train_population, write_random_checkpoint,
+    CPU_BACKEND, Recipe, RunIdentity, RunOutcome, RunSpec, Seeds, Silent, StepRecord, TrainError,
+    TrainObserver, TrainingSet, checkpoint_dir, run_dir, train, train_population,
+    write_random_checkpoint,
 };
 
 type AB = Autodiff<Flex>;
@@ -221,4 +222,22 @@ fn a_nan_loss_stops_that_run_and_the_population_goes_on() {
         &mut Silent,
     );
     assert_eq!(good.failures().count(), 0);
+}
+
+#[test]
+fn runs_on_another_backend_get_their_own_directory_and_cpu_runs_keep_theirs() {
+    let setup = setup();
+    let spec = spec(&setup, Seeds::same(0), tiny_recipe());
+    let trained = run(&setup, &spec, &setup.root);
+    let (cpu, identity) = run_dir(&spec, &setup.data, &setup.root, CPU_BACKEND).unwrap();
+    assert_eq!(trained, cpu, "flex runs live where run_dir(…, CPU_BACKEND) says");
+
+    let json = serde_json::to_value(&identity).unwrap();
+    assert!(json.get("backend").is_none(), "flex is left out of the hashed JSON: {json}");
+    let read_back: RunIdentity = serde_json::from_value(json).unwrap();
+    assert_eq!(read_back.backend, CPU_BACKEND);
+
+    let (gpu, _) = run_dir(&spec, &setup.data, &setup.root, "fusion<cubecl<cuda>>").unwrap();
+    assert_ne!(gpu, cpu);
+    assert_eq!(gpu.parent(), cpu.parent());
 }

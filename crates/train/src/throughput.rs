@@ -1,0 +1,219 @@
+//! Throughput of a BERT classifier on any backend: inference and training updates on random,
+//! full-length batches, timed after one warm-up step.
+//!
+//! Each case runs what lmc runs: inference is [`lmc_bert::forward_in_slices`] (as `lmc eval` and
+//! `lmc sweep`), a training update is [`lmc_bert::batch_gradients`] with dropout followed by
+//! [`AdamW::step`] with global-norm clipping (as `lmc finetune`). The clock stops only after the
+//! results are on the host, so asynchronous backends (CUDA) are timed to completion.
+
+use std::time::Instant;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Int, Tensor, TensorData};
+use lmc_bert::{
+    BatchGradients, BertClassifier, BertConfig, BertInput, SplitMix64, batch_gradients,
+    forward_in_slices, random_classifier,
+};
+use serde::Serialize;
+
+use crate::optim::{AdamW, AdamWSettings};
+
+/// Labels of the random classification head.
+const NUM_LABELS: usize = 3;
+
+/// What to time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThroughputMode {
+    /// Forward passes without dropout or gradients.
+    Inference,
+    /// Forward, backward and an AdamW update.
+    Train,
+}
+
+/// One timed case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ThroughputCase {
+    /// Inference or training.
+    pub mode: ThroughputMode,
+    /// Examples per batch.
+    pub batch: usize,
+    /// Tokens per example (no padding).
+    pub seq_len: usize,
+    /// Timed steps, after one untimed warm-up step.
+    pub steps: usize,
+    /// Row slices per batch, computed on parallel threads.
+    pub slices: usize,
+}
+
+/// The time a case took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ThroughputMeasurement {
+    /// The case.
+    #[serde(flatten)]
+    pub case: ThroughputCase,
+    /// Wall time of the timed steps.
+    pub seconds: f64,
+    /// `steps × batch / seconds`.
+    pub examples_per_s: f64,
+}
+
+/// A batch of `batch` random sequences of `seq_len` tokens (`[CLS] … [SEP]`, second half
+/// segment 1, no padding) and labels `0, 1, 2, 0, …`, the same for the same `seed`.
+///
+/// # Panics
+/// If `vocab_size` is below 103 (BERT's `[SEP]` id is 102).
+pub fn random_batch<B: Backend>(
+    batch: usize,
+    seq_len: usize,
+    vocab_size: usize,
+    seed: u64,
+    device: &B::Device,
+) -> (BertInput<B>, Tensor<B, 1, Int>) {
+    assert!(vocab_size > 102, "a vocabulary of {vocab_size} has no [CLS] (101) and [SEP] (102)");
+    let mut rng = SplitMix64::new(seed);
+    // Ordinary word pieces of BERT's vocabulary, as the PyTorch baseline draws them; the upper
+    // half of a small test vocabulary.
+    let (low, high) = if vocab_size > 29_000 {
+        (1000, 29_000)
+    } else {
+        (vocab_size as u64 / 2, vocab_size as u64)
+    };
+    let span = high - low;
+    let ids: Vec<Vec<i64>> = (0..batch)
+        .map(|_| {
+            let mut row: Vec<i64> = (0..seq_len)
+                .map(|_| (low + rng.next_u64() % span) as i64)
+                .collect();
+            row[0] = 101;
+            row[seq_len - 1] = 102;
+            row
+        })
+        .collect();
+    let types: Vec<Vec<i64>> = (0..batch)
+        .map(|_| (0..seq_len).map(|i| i64::from(i >= seq_len / 2)).collect())
+        .collect();
+    let mask = vec![vec![1i64; seq_len]; batch];
+    let labels: Vec<i64> = (0..batch).map(|i| (i % NUM_LABELS) as i64).collect();
+    (
+        BertInput::from_rows(&ids, &types, &mask, device),
+        Tensor::from_data(TensorData::new(labels, [batch]), device),
+    )
+}
+
+fn measurement(case: ThroughputCase, start: Instant) -> ThroughputMeasurement {
+    let seconds = start.elapsed().as_secs_f64();
+    ThroughputMeasurement {
+        case,
+        seconds,
+        examples_per_s: (case.steps * case.batch) as f64 / seconds,
+    }
+}
+
+/// Times `case` (its mode decides which of [`measure_inference`] or [`measure_training`] runs)
+/// on a randomly initialised classifier of shape `config`.
+///
+/// # Panics
+/// If `case.batch`, `case.seq_len` or `case.slices` is 0, or `seq_len` exceeds the config's
+/// positions.
+pub fn measure<AB: AutodiffBackend>(
+    config: &BertConfig,
+    case: ThroughputCase,
+    device: &AB::Device,
+) -> ThroughputMeasurement {
+    match case.mode {
+        ThroughputMode::Inference => measure_inference::<AB::InnerBackend>(config, case, device),
+        ThroughputMode::Train => measure_training::<AB>(config, case, device),
+    }
+}
+
+/// Times forward passes of a random classifier (no dropout, no gradients).
+pub fn measure_inference<B: Backend>(
+    config: &BertConfig,
+    case: ThroughputCase,
+    device: &B::Device,
+) -> ThroughputMeasurement {
+    let model: BertClassifier<B> = random_classifier(config, NUM_LABELS, 0, device);
+    let (input, _) = random_batch::<B>(case.batch, case.seq_len, config.vocab_size, 1, device);
+    let run = || {
+        forward_in_slices(&model, input.clone(), case.slices).into_data();
+    };
+    run();
+    let start = Instant::now();
+    for _ in 0..case.steps {
+        run();
+    }
+    measurement(case, start)
+}
+
+/// Times training updates of a random classifier: gradients with dropout, then AdamW (paper
+/// settings, clipping at 1.0) at a fixed learning rate.
+pub fn measure_training<AB: AutodiffBackend>(
+    config: &BertConfig,
+    case: ThroughputCase,
+    device: &AB::Device,
+) -> ThroughputMeasurement {
+    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
+    let mut optimizer = AdamW::<AB::InnerBackend>::new(AdamWSettings {
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-6,
+        weight_decay: 0.01,
+        max_grad_norm: Some(1.0),
+    });
+    let (input, labels) =
+        random_batch::<AB>(case.batch, case.seq_len, config.vocab_size, 1, device);
+    let mut update = |model: BertClassifier<AB>, dropout_seed: u64| {
+        let BatchGradients { gradients, .. } =
+            batch_gradients(&model, input.clone(), labels.clone(), case.slices, dropout_seed);
+        optimizer.step(model, &gradients, 2e-5).0
+    };
+    model = update(model, 0);
+    let start = Instant::now();
+    for step in 0..case.steps {
+        model = update(model, step as u64 + 1);
+    }
+    // Asynchronous backends (CUDA) may still be computing the last update.
+    AB::sync(device).expect("the device finishes its queued work");
+    drop(model);
+    measurement(case, start)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::{Autodiff, Flex};
+
+    use super::*;
+
+    #[test]
+    fn every_case_runs_and_counts_examples_per_second() {
+        let config = BertConfig {
+            max_position_embeddings: 16,
+            ..BertConfig::sized(200, 16, 1, 2, 32)
+        };
+        for mode in [ThroughputMode::Inference, ThroughputMode::Train] {
+            let case = ThroughputCase {
+                mode,
+                batch: 4,
+                seq_len: 8,
+                steps: 2,
+                slices: 2,
+            };
+            let measured = measure::<Autodiff<Flex>>(&config, case, &Default::default());
+            assert_eq!(measured.case, case);
+            assert!(measured.seconds > 0.0);
+            let expected = 8.0 / measured.seconds;
+            assert!((measured.examples_per_s - expected).abs() <= 1e-9 * expected);
+        }
+    }
+
+    #[test]
+    fn random_batches_stay_inside_the_vocabulary() {
+        let (input, labels) = random_batch::<Flex>(5, 6, 200, 3, &Default::default());
+        let ids = input.input_ids.into_data().convert::<i64>().into_vec::<i64>().unwrap();
+        assert!(ids.iter().all(|&id| (0..200).contains(&id)), "{ids:?}");
+        assert!(ids.chunks(6).all(|row| row[0] == 101 && row[5] == 102), "{ids:?}");
+        let labels = labels.into_data().convert::<i64>().into_vec::<i64>().unwrap();
+        assert_eq!(labels, vec![0, 1, 2, 0, 1]);
+    }
+}
