@@ -3,13 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use burn::backend::Flex;
+use burn::tensor::backend::Backend;
 use clap::Args;
 use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, PairTokenizer, SearchEnv, TaskName};
 use lmc_sweep::{
-    EvalSet, ModelRef, SetRequest, evaluate, examples_frame, hans_cells, load_model, load_set,
-    model_config, task_for_model, write_parquet,
+    EvalSet, ModelRef, SetEvaluation, SetRequest, evaluate, examples_frame, hans_cells, load_model,
+    load_set, model_config, task_for_model, write_parquet,
 };
+
+use crate::backend::{BackendChoice, OnBackend, run_on};
 
 /// Arguments of `lmc eval`.
 #[derive(Debug, Args)]
@@ -47,6 +49,9 @@ pub struct EvaluationOptions {
     /// Longest token sequence.
     #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
     pub max_length: usize,
+    /// Compute backend (`cuda` needs a binary built with `cargo xtask build-gpu`).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
 }
 
 impl EvaluationOptions {
@@ -82,9 +87,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .with_context(|| format!("tokenizer of {}", args.model.display()))?;
     let spec = request.resolve(&task)?;
     let set = EvalSet::prepare(&request.label, dataset, spec, &tokenizer, args.evaluation.batch_size)?;
-    let device = Default::default();
-    let model = load_model::<Flex>(&model_ref, &device)?;
-    let evaluation = evaluate(&model, &set, &device)?;
+    let evaluation = run_on(args.evaluation.backend, Evaluate { model: &model_ref, set: &set })?;
     if let Some(out) = &args.out {
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -119,4 +122,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         println!("per-example results: {}", out.display());
     }
     Ok(())
+}
+
+/// Loads a model and evaluates it on one set.
+struct Evaluate<'a> {
+    model: &'a ModelRef,
+    set: &'a EvalSet,
+}
+
+impl OnBackend for Evaluate<'_> {
+    type Output = SetEvaluation;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<SetEvaluation> {
+        let model = load_model::<B>(self.model, &device)?;
+        Ok(evaluate(&model, self.set, &device)?)
+    }
 }

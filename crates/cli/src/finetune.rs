@@ -1,17 +1,20 @@
 //! `lmc finetune`: train a population of models, one run per seed, resumably.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use burn::backend::{Autodiff, Flex};
+use burn::backend::Autodiff;
+use burn::tensor::backend::Backend;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lmc_data::{DataDirSearch, SearchEnv, TaskName};
 use lmc_train::{
-    Preset, Recipe, RunOutcome, RunSummary, Seeds, StepRecord, TrainObserver, TrainingSet,
-    train_population,
+    PopulationReport, Preset, Recipe, RunOutcome, RunSummary, Seeds, StepRecord, TrainObserver,
+    TrainingSet, train_population,
 };
+
+use crate::backend::{BackendChoice, OnBackend, run_on};
 
 /// Arguments of `lmc finetune`.
 #[derive(Debug, Args)]
@@ -90,6 +93,10 @@ pub struct FinetuneArgs {
     /// Cache directory of the pretrained model [default: $LMC_CACHE_DIR or ~/.cache/lmc].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Compute backend (`cuda` needs a binary built with `cargo xtask build-gpu`). Runs on
+    /// another backend than flex get their own directories.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
 }
 
 /// Seeds given as `a..b` or `a,b,c`.
@@ -230,6 +237,36 @@ impl TrainObserver for Progress {
     }
 }
 
+/// Trains every run of a population (with autodiff on the chosen backend), with progress bars.
+struct TrainPopulation<'a> {
+    model_dir: &'a Path,
+    recipe: &'a Recipe,
+    seeds: &'a [Seeds],
+    data: &'a TrainingSet,
+    out: &'a Path,
+}
+
+impl OnBackend for TrainPopulation<'_> {
+    type Output = PopulationReport;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<PopulationReport> {
+        let mut progress = Progress { bar: None };
+        let report = train_population::<Autodiff<B>>(
+            self.model_dir,
+            self.recipe,
+            self.seeds,
+            self.data,
+            self.out,
+            &device,
+            &mut progress,
+        );
+        if let Some(bar) = progress.bar.take() {
+            bar.abandon();
+        }
+        Ok(report)
+    }
+}
+
 pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
     let recipe = args.recipe()?;
     let seeds = args.seeds();
@@ -257,19 +294,14 @@ pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
         model_dir.display(),
         out.display()
     );
-    let mut progress = Progress { bar: None };
-    let report = train_population::<Autodiff<Flex>>(
-        &model_dir,
-        &recipe,
-        &seeds,
-        &data,
-        &out,
-        &Default::default(),
-        &mut progress,
-    );
-    if let Some(bar) = progress.bar.take() {
-        bar.abandon();
-    }
+    let job = TrainPopulation {
+        model_dir: &model_dir,
+        recipe: &recipe,
+        seeds: &seeds,
+        data: &data,
+        out: &out,
+    };
+    let report = run_on(args.backend, job)?;
     for (seeds, result) in &report.runs {
         match result {
             Ok(RunOutcome::Trained { dir, summary }) => println!(

@@ -3,6 +3,8 @@
 //! Each subcommand is a thin layer over one library crate; see ARCHITECTURE.md for the map.
 //! Errors are printed as one line (`error: …`, with their causes) and exit with status 1.
 
+mod backend;
+mod bench;
 mod cluster;
 mod eval;
 mod finetune;
@@ -72,6 +74,8 @@ pub(crate) enum Command {
     Report(report::ReportArgs),
     /// The whole study for one task: fine-tune, sweep, analyse, draw, report (resumable).
     Reproduce(reproduce::ReproduceArgs),
+    /// Inference and training throughput of a BERT shape on this machine (CPU or GPU).
+    Bench(bench::BenchArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -103,6 +107,7 @@ pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
         Command::Surface(args) => surface::run(args),
         Command::Report(args) => report::run(args),
         Command::Reproduce(args) => reproduce::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

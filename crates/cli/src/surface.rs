@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::backend::Flex;
+use burn::tensor::backend::Backend;
 use clap::Args;
-use lmc_data::TaskName;
+use lmc_data::{DataDirSearch, TaskName};
 
+use crate::backend::{OnBackend, run_on};
 use crate::eval::EvaluationOptions;
-use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, discover_models, run_surface};
+use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, SurfaceSummary, discover_models, run_surface};
 
 /// Arguments of `lmc surface`.
 #[derive(Debug, Args)]
@@ -77,6 +78,28 @@ fn model(path: &Path) -> anyhow::Result<ModelRef> {
     Ok(found.remove(0))
 }
 
+/// Evaluates the grid of one plane, logging each finished row.
+struct Surface<'a> {
+    spec: &'a SurfaceSpec,
+    search: &'a DataDirSearch,
+    out: &'a Path,
+}
+
+impl OnBackend for Surface<'_> {
+    type Output = SurfaceSummary;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<SurfaceSummary> {
+        let plane = &self.spec.plane;
+        Ok(run_surface::<B>(
+            self.spec,
+            self.search,
+            self.out,
+            &device,
+            &mut |done, total| tracing::info!("plane {plane}: grid row {done}/{total}"),
+        )?)
+    }
+}
+
 pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
     let (c1, c2) = match args.grid.split_once(',') {
         Some((x, y)) => (parse_axis(x)?, parse_axis(y)?),
@@ -102,15 +125,12 @@ pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
     let search = args.evaluation.search();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let summary = run_surface::<Flex>(
-        &spec,
-        &search,
-        &args.out,
-        &Default::default(),
-        &mut |done, total| {
-            tracing::info!("plane {}: grid row {done}/{total}", spec.plane);
-        },
-    )?;
+    let job = Surface {
+        spec: &spec,
+        search: &search,
+        out: &args.out,
+    };
+    let summary = run_on(args.evaluation.backend, job)?;
     println!(
         "plane {}: {} grid rows evaluated, {} already stored; |v1| = {:.4}, |v2⊥| = {:.4}; wrote {}",
         spec.plane,

@@ -11,11 +11,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::backend::Flex;
+use burn::tensor::backend::Backend;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lmc_data::TaskName;
 
+use crate::backend::{OnBackend, run_on};
 use crate::eval::EvaluationOptions;
 use lmc_sweep::{
     MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, default_full_sets,
@@ -235,35 +236,51 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     if args.dry_run {
-        return print_plan(&sweeps, shard);
+        let first = &sweeps[0].1;
+        let throughput = run_on(args.evaluation.backend, MeasureThroughput { sweep: first })?;
+        return print_plan(&sweeps, shard, throughput);
     }
-    let device = Default::default();
-    for (dir, sweep) in &sweeps {
-        let bar = progress_bar(sweep.spec.pairs.len().div_ceil(shard.count) as u64, dir);
-        let summary = sweep.run::<Flex>(dir, shard, &device, &mut |p| {
-            bar.set_length(p.pairs_total as u64);
-            bar.set_position(p.pairs_done as u64);
-            bar.set_message(format!(
-                "endpoints {}/{}",
-                p.endpoints_done, p.endpoints_total
-            ));
-        })?;
-        bar.finish_and_clear();
-        let total = summary.total_time.as_secs_f64();
-        let outside = total - summary.evaluation_time.as_secs_f64();
-        println!(
-            "{}: shard {shard}: {} pairs evaluated, {} already stored; {} models' endpoints \
-             evaluated; {:.1} s, {:.1} % outside model evaluation",
-            dir.display(),
-            summary.pairs_evaluated,
-            summary.pairs_skipped,
-            summary.endpoints_evaluated,
-            total,
-            100.0 * outside / total.max(1e-9)
-        );
-        print_merge(dir, &summary.merge);
+    run_on(args.evaluation.backend, RunSweeps { sweeps: &sweeps, shard })
+}
+
+/// Runs each sweep (the main one, then one per checkpoint step) in turn, printing a summary of each.
+struct RunSweeps<'a> {
+    sweeps: &'a [(PathBuf, PreparedSweep)],
+    shard: Shard,
+}
+
+impl OnBackend for RunSweeps<'_> {
+    type Output = ();
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<()> {
+        let shard = self.shard;
+        for (dir, sweep) in self.sweeps {
+            let bar = progress_bar(sweep.spec.pairs.len().div_ceil(shard.count) as u64, dir);
+            let summary = sweep.run::<B>(dir, shard, &device, &mut |p| {
+                bar.set_length(p.pairs_total as u64);
+                bar.set_position(p.pairs_done as u64);
+                bar.set_message(format!(
+                    "endpoints {}/{}",
+                    p.endpoints_done, p.endpoints_total
+                ));
+            })?;
+            bar.finish_and_clear();
+            let total = summary.total_time.as_secs_f64();
+            let outside = total - summary.evaluation_time.as_secs_f64();
+            println!(
+                "{}: shard {shard}: {} pairs evaluated, {} already stored; {} models' endpoints \
+                 evaluated; {:.1} s, {:.1} % outside model evaluation",
+                dir.display(),
+                summary.pairs_evaluated,
+                summary.pairs_skipped,
+                summary.endpoints_evaluated,
+                total,
+                100.0 * outside / total.max(1e-9)
+            );
+            print_merge(dir, &summary.merge);
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn progress_bar(total: u64, dir: &Path) -> ProgressBar {
@@ -282,10 +299,27 @@ fn progress_bar(total: u64, dir: &Path) -> ProgressBar {
     bar
 }
 
-fn print_plan(sweeps: &[(PathBuf, PreparedSweep)], shard: Shard) -> anyhow::Result<()> {
-    let device = Default::default();
-    let first = &sweeps[0].1;
-    let throughput = first.measure_throughput::<Flex>(first.spec.batch_size, &device)?;
+/// Examples per second of forward passes on one batch of a sweep's first set.
+struct MeasureThroughput<'a> {
+    sweep: &'a PreparedSweep,
+}
+
+impl OnBackend for MeasureThroughput<'_> {
+    type Output = f64;
+
+    fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<f64> {
+        Ok(self
+            .sweep
+            .measure_throughput::<B>(self.sweep.spec.batch_size, &device)?)
+    }
+}
+
+/// Prints what a sweep would do, and how long it would take at `throughput` examples/s.
+fn print_plan(
+    sweeps: &[(PathBuf, PreparedSweep)],
+    shard: Shard,
+    throughput: f64,
+) -> anyhow::Result<()> {
     for (dir, sweep) in sweeps {
         let spec = &sweep.spec;
         let plan = sweep.plan(dir, shard);
