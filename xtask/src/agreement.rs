@@ -92,7 +92,7 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         .map(|s| s.trim().parse().with_context(|| format!("seed {s:?}")))
         .collect::<anyhow::Result<_>>()?;
 
-    let lmc = build_lmc()?;
+    let lmc = build_lmc(&[])?;
     let population = out.join("lmc");
     let mut finetune = Command::new(&lmc);
     finetune

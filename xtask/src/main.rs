@@ -5,6 +5,7 @@
 mod agreement;
 mod bench;
 mod data;
+mod gpu;
 mod reproduce;
 
 use std::path::{Path, PathBuf};
@@ -37,13 +38,17 @@ enum Task {
     /// Fine-tune with lmc and with the PyTorch reference on the same examples and seeds, and
     /// compare their in-domain metrics and training throughput.
     Agreement(agreement::AgreementArgs),
-    /// Reproduce the study for one task: builds `lmc` and runs `lmc reproduce` with these
-    /// arguments (`<task> [--preset smoke|default|paper] [--backend cpu|cuda] [--out DIR] …`).
+    /// Reproduce the study for one task: builds `lmc` (with CUDA for `--backend cuda`) and runs
+    /// `lmc reproduce` with these arguments
+    /// (`<task> [--preset smoke|default|gpu|paper] [--backend cpu|cuda] [--out DIR] …`).
     Reproduce {
         /// Arguments of `lmc reproduce`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build `lmc` with burn-cuda (no CUDA toolkit needed) into a bundle for GPU machines, and
+    /// print how to run it there.
+    BuildGpu(gpu::BuildGpuArgs),
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -62,19 +67,23 @@ fn setup() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Builds the `lmc` binary with the optimised profile and returns its path.
-fn build_lmc() -> anyhow::Result<PathBuf> {
+/// Builds the `lmc` binary with the optimised profile and the given cargo `features` of lmc-cli,
+/// and returns its path.
+fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = std::process::Command::new(cargo)
-        .current_dir(workspace_root())
-        .args([
-            "build",
-            "--quiet",
-            "--profile",
-            "optimized",
-            "-p",
-            "lmc-cli",
-        ])
+    let mut command = std::process::Command::new(cargo);
+    command.current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "--profile",
+        "optimized",
+        "-p",
+        "lmc-cli",
+    ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let status = command
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
@@ -120,6 +129,7 @@ fn main() -> ExitCode {
         Task::Data { task } => data::run(task),
         Task::Agreement(args) => agreement::run(args),
         Task::Reproduce { args } => reproduce::run(&args),
+        Task::BuildGpu(args) => gpu::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
