@@ -4,7 +4,10 @@
 //! burn's CPU backend runs matrix products on all cores but every element-wise kernel (GELU,
 //! softmax, dropout, additions) on the calling thread, which left one of two cores idle for half
 //! of a training step. Splitting the batch into row slices and running each slice's passes on
-//! its own thread keeps both cores busy. Results are the same function of the batch: logits are
+//! its own thread keeps both cores busy. Each slice runs inside its own rayon pool with its share
+//! of the cores, so its matrix products stay on its cores instead of being split across the cores
+//! the other slice is using (measured on 2 cores: a training update at length 128, 7.0 → 7.6 examples/s,
+//! median of 5 interleaved runs). Results are the same function of the batch: logits are
 //! concatenated in row order; for training, each slice's mean loss is weighted by its share of
 //! the rows and the slices' gradients are summed in slice order, so the result is deterministic
 //! and differs from a single pass only by float rounding.
@@ -45,7 +48,9 @@ pub fn batch_gradients<B: AutodiffBackend>(
 ) -> BatchGradients<B> {
     let [rows, _] = input.input_ids.dims();
     let mut seeds = SplitMix64::new(dropout_seed);
-    let mut slices = row_slices(rows, parts).into_iter().map(|range| Slice {
+    let ranges = row_slices(rows, parts);
+    let parts = ranges.len();
+    let mut slices = ranges.into_iter().map(|range| Slice {
         weight: range.len() as f64 / rows as f64,
         input: input.rows(range.clone()),
         labels: labels.clone().slice([range]),
@@ -57,21 +62,25 @@ pub fn batch_gradients<B: AutodiffBackend>(
             .map(|slice| {
                 let copy = model.clone().map(&mut NewLeaves);
                 scope.spawn(move || {
-                    let loss = slice.loss(&copy);
-                    let value: f64 = loss.clone().into_scalar().elem();
-                    let gradients = loss.backward();
-                    let mut collected = CollectGradients {
-                        gradients: &gradients,
-                        by_param: HashMap::new(),
-                    };
-                    copy.visit(&mut collected);
-                    (value, collected.by_param)
+                    on_own_cores(parts, || {
+                        let loss = slice.loss(&copy);
+                        let value: f64 = loss.clone().into_scalar().elem();
+                        let gradients = loss.backward();
+                        let mut collected = CollectGradients {
+                            gradients: &gradients,
+                            by_param: HashMap::new(),
+                        };
+                        copy.visit(&mut collected);
+                        (value, collected.by_param)
+                    })
                 })
             })
             .collect();
-        let loss = first.loss(model);
-        let mut total: f64 = loss.clone().into_scalar().elem();
-        let mut gradients = loss.backward();
+        let (mut total, mut gradients) = on_own_cores(parts, || {
+            let loss = first.loss(model);
+            let total: f64 = loss.clone().into_scalar().elem();
+            (total, loss.backward())
+        });
         for handle in others {
             let (value, by_param) = joined(handle);
             total += value;
@@ -112,19 +121,37 @@ pub fn forward_in_slices<B: Backend>(
     parts: usize,
 ) -> Tensor<B, 2> {
     let [rows, _] = input.input_ids.dims();
-    let mut slices = row_slices(rows, parts)
+    let ranges = row_slices(rows, parts);
+    let parts = ranges.len();
+    let mut slices = ranges
         .into_iter()
         .map(|range| input.rows(range));
     let first = slices.next().expect("at least one slice");
     let logits = std::thread::scope(|scope| {
         let others: Vec<_> = slices
-            .map(|slice| scope.spawn(move || model.forward(slice)))
+            .map(|slice| scope.spawn(move || on_own_cores(parts, || model.forward(slice))))
             .collect();
-        let mut logits = vec![model.forward(first)];
+        let mut logits = vec![on_own_cores(parts, || model.forward(first))];
         logits.extend(others.into_iter().map(joined));
         logits
     });
     Tensor::cat(logits, 0)
+}
+
+/// Runs `work` in a new rayon pool with this slice's share of the global pool's threads (at
+/// least one), so that the backend's parallel kernels (flex's matrix products) stay on the
+/// slice's cores: with 2 slices on 2 cores, one core each. (Pools kept for the process measured
+/// no faster.)
+fn on_own_cores<R: Send>(parts: usize, work: impl FnOnce() -> R + Send) -> R {
+    if parts == 1 {
+        return work();
+    }
+    let threads = (rayon::current_num_threads() / parts).max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("threads for the slice")
+        .install(work)
 }
 
 /// The result of a slice's thread; a panic there continues on this thread.
