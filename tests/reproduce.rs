@@ -24,6 +24,13 @@ fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
     for stage in ["[2/5]", "[3/5]", "[4/5]", "[5/5]"] {
         assert!(stderr.contains(stage), "stage {stage} missing:\n{stderr}");
     }
+    for stage in ["$ lmc finetune", "$ lmc sweep"] {
+        let line = stderr
+            .lines()
+            .find(|line| line.starts_with(stage))
+            .unwrap_or_else(|| panic!("no `{stage}` line:\n{stderr}"));
+        assert!(line.contains("--backend cpu"), "the stage runs on the chosen backend: {line}");
+    }
     let runs: Vec<_> = std::fs::read_dir(out.join("population"))
         .unwrap()
         .flatten()

@@ -11,6 +11,7 @@
 # fine-tuning logs, bench.jsonl, and the parity verdict on stdout.
 # BACKENDS=cpu runs the parity part on the CPU only (to try the script without a GPU).
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 check=target/gpu-check
 out=${OUT:-/tmp/gpu-check}
 backends=${BACKENDS:-cpu cuda}
@@ -31,12 +32,19 @@ if [[ "$backends" == *cuda* ]]; then
     python3 benches/gpu/compare_losses.py "$out/finetune-cpu" "$out/finetune-cuda"
 fi
 
-# 2. Throughput next to PyTorch on the same device, batch 32 × 128 tokens.
+# 2. Throughput next to PyTorch on the same device, batch 32 × 128 tokens: lmc first, so that a
+#    missing Python package costs only the baseline.
 if [[ "$backends" == *cuda* ]]; then
     for config in minilm-l6 bert-base; do
         "$bundle/lmc" bench --backend cuda --config "$config" --seq-len 128 --steps 10 --json \
             | tee -a "$out/bench.jsonl"
-        python3 benches/pytorch/bert_throughput.py --config "$config" --device cuda --seq 128 \
-            --steps 10 | tee -a "$out/bench.jsonl"
     done
+    if python3 -c 'import torch, transformers'; then
+        for config in minilm-l6 bert-base; do
+            python3 benches/pytorch/bert_throughput.py --config "$config" --device cuda \
+                --seq 128 --steps 10 | tee -a "$out/bench.jsonl"
+        done
+    else
+        echo "no PyTorch + transformers here: baseline skipped"
+    fi
 fi

@@ -63,4 +63,6 @@ pub use model::{
     Bert, BertAttention, BertClassifier, BertEmbeddings, BertInput, BertLayer, BertOutputs,
     DropoutStream, cross_entropy, cross_entropy_per_example,
 };
-pub use parallel::{BatchGradients, batch_gradients, forward_in_slices};
+pub use parallel::{
+    BatchGradients, CPU_BACKEND, batch_gradients, default_batch_slices, forward_in_slices,
+};

@@ -5,8 +5,8 @@
 //! softmax, dropout, additions) on the calling thread, which left one of two cores idle for half
 //! of a training step. Splitting the batch into row slices and running each slice's passes on
 //! its own thread keeps both cores busy. Each slice runs inside its own rayon pool with its share
-//! of the cores, so its matrix products stay on its cores instead of being split across the cores
-//! the other slice is using (measured on 2 cores: a training update at length 128, 7.0 → 7.6 examples/s,
+//! of the threads, so its matrix products do not compete with the other slice's for every core
+//! (measured on 2 cores: a training update at length 128, 7.0 → 7.6 examples/s,
 //! median of 5 interleaved runs). Results are the same function of the batch: logits are
 //! concatenated in row order; for training, each slice's mean loss is weighted by its share of
 //! the rows and the slices' gradients are summed in slice order, so the result is deterministic
@@ -25,6 +25,15 @@ use burn::tensor::{ElementConversion, Int, Tensor};
 
 use crate::init::SplitMix64;
 use crate::model::{BertClassifier, BertInput, DropoutStream, cross_entropy};
+
+/// burn's name of its flex CPU backend (`Backend::name`).
+pub const CPU_BACKEND: &str = "flex";
+
+/// The row slices that pay off on `device`: 2 on flex (whose element-wise kernels run on the
+/// calling thread, see the module doc), 1 (whole batches) on any other backend, a GPU's included.
+pub fn default_batch_slices<B: Backend>(device: &B::Device) -> usize {
+    if B::name(device) == CPU_BACKEND { 2 } else { 1 }
+}
 
 /// The mean cross-entropy of a batch and its gradient with respect to the model's parameters.
 pub struct BatchGradients<B: AutodiffBackend> {
@@ -62,7 +71,7 @@ pub fn batch_gradients<B: AutodiffBackend>(
             .map(|slice| {
                 let copy = model.clone().map(&mut NewLeaves);
                 scope.spawn(move || {
-                    on_own_cores(parts, || {
+                    with_thread_share(parts, || {
                         let loss = slice.loss(&copy);
                         let value: f64 = loss.clone().into_scalar().elem();
                         let gradients = loss.backward();
@@ -76,7 +85,7 @@ pub fn batch_gradients<B: AutodiffBackend>(
                 })
             })
             .collect();
-        let (mut total, mut gradients) = on_own_cores(parts, || {
+        let (mut total, mut gradients) = with_thread_share(parts, || {
             let loss = first.loss(model);
             let total: f64 = loss.clone().into_scalar().elem();
             (total, loss.backward())
@@ -129,20 +138,22 @@ pub fn forward_in_slices<B: Backend>(
     let first = slices.next().expect("at least one slice");
     let logits = std::thread::scope(|scope| {
         let others: Vec<_> = slices
-            .map(|slice| scope.spawn(move || on_own_cores(parts, || model.forward(slice))))
+            .map(|slice| scope.spawn(move || with_thread_share(parts, || model.forward(slice))))
             .collect();
-        let mut logits = vec![on_own_cores(parts, || model.forward(first))];
+        let mut logits = vec![with_thread_share(parts, || model.forward(first))];
         logits.extend(others.into_iter().map(joined));
         logits
     });
     Tensor::cat(logits, 0)
 }
 
-/// Runs `work` in a new rayon pool with this slice's share of the global pool's threads (at
-/// least one), so that the backend's parallel kernels (flex's matrix products) stay on the
-/// slice's cores: with 2 slices on 2 cores, one core each. (Pools kept for the process measured
-/// no faster.)
-fn on_own_cores<R: Send>(parts: usize, work: impl FnOnce() -> R + Send) -> R {
+/// Runs `work` in a new rayon pool of this slice's share of the global pool's threads (at
+/// least one; the whole pool when there is one slice). The backend's parallel kernels (flex's
+/// matrix products) then split into as many threads as the slice's share, so that with 2 slices
+/// on 2 cores each slice runs on one thread instead of both slices' products competing for both
+/// cores. Threads are not pinned; the kernel's scheduler places them. (Pools kept for the whole
+/// process measured no faster than one per pass.)
+fn with_thread_share<R: Send>(parts: usize, work: impl FnOnce() -> R + Send) -> R {
     if parts == 1 {
         return work();
     }

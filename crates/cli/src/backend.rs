@@ -38,12 +38,24 @@ pub trait OnBackend {
 /// Runs `job` on the backend `choice` names.
 ///
 /// # Errors
-/// The job's error; for `cuda`, a binary built without the `cuda` feature or a machine where the
-/// CUDA driver cannot be loaded.
+/// The job's error, or [`check`]'s.
 pub fn run_on<J: OnBackend>(choice: BackendChoice, job: J) -> anyhow::Result<J::Output> {
     match choice {
         BackendChoice::Cpu => job.run::<Flex>(Default::default()),
         BackendChoice::Cuda => cuda::run_on_gpu(job),
+    }
+}
+
+/// Checks that the backend `choice` names can run here, so that a command can stop before any
+/// work (the CPU always can).
+///
+/// # Errors
+/// For `cuda`: a binary built without the `cuda` feature, a machine where the CUDA driver or
+/// NVRTC cannot be loaded, or a device that fails a first computation.
+pub fn check(choice: BackendChoice) -> anyhow::Result<()> {
+    match choice {
+        BackendChoice::Cpu => Ok(()),
+        BackendChoice::Cuda => cuda::check_gpu(),
     }
 }
 
@@ -61,6 +73,11 @@ mod cuda {
         let device = CudaDevice::new(0);
         check_device(&device)?;
         job.run::<Cuda>(device)
+    }
+
+    /// Checks GPU 0 as [`run_on_gpu`] does.
+    pub fn check_gpu() -> anyhow::Result<()> {
+        check_device(&CudaDevice::new(0))
     }
 
     /// cudarc and CubeCL panic when the driver or NVRTC is missing; this turns that into an
@@ -85,14 +102,14 @@ mod cuda {
                  LD_LIBRARY_PATH (PyTorch's wheels ship one under nvidia/cuda_nvrtc/lib)"
             ));
         }
-        let quiet = std::panic::take_hook();
+        let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let probe = std::panic::catch_unwind(|| {
             Tensor::<Cuda, 1>::from_floats([1.0, 2.0], device)
                 .sum()
                 .into_scalar()
         });
-        std::panic::set_hook(quiet);
+        std::panic::set_hook(previous);
         match probe {
             Ok(sum) if sum == 3.0 => Ok(()),
             Ok(sum) => Err(anyhow!("the CUDA device computed 1 + 2 = {sum}")),
@@ -113,7 +130,15 @@ mod cuda {
     use super::OnBackend;
 
     pub fn run_on_gpu<J: OnBackend>(_job: J) -> anyhow::Result<J::Output> {
-        anyhow::bail!(
+        Err(built_without_cuda())
+    }
+
+    pub fn check_gpu() -> anyhow::Result<()> {
+        Err(built_without_cuda())
+    }
+
+    fn built_without_cuda() -> anyhow::Error {
+        anyhow::anyhow!(
             "this lmc was built without CUDA; build one with `cargo xtask build-gpu` (or \
              `cargo build --profile optimized -p lmc-cli --features cuda`)"
         )

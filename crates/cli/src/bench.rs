@@ -8,7 +8,7 @@ use anyhow::Context;
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
 use clap::{Args, ValueEnum};
-use lmc_bert::BertConfig;
+use lmc_bert::{BertConfig, default_batch_slices};
 use lmc_train::{ThroughputCase, ThroughputMeasurement, ThroughputMode, measure};
 
 use crate::backend::{BackendChoice, OnBackend, run_on};
@@ -32,7 +32,8 @@ pub struct BenchArgs {
     /// Timed steps per case, after one warm-up step (inference runs twice as many).
     #[arg(long, default_value_t = 3)]
     pub steps: usize,
-    /// Row slices per batch, on parallel threads [default: 2 on the CPU, 1 on CUDA].
+    /// Row slices per batch, on parallel threads [default: what lmc uses on the backend: 2 on
+    /// the CPU, 1 on CUDA].
     #[arg(long)]
     pub slices: Option<usize>,
     /// Print one JSON object per case instead of a table.
@@ -61,47 +62,32 @@ fn config(text: &str) -> anyhow::Result<BertConfig> {
     }
 }
 
-/// Times every case in turn.
+/// Times every case in turn; cases without a slice count get the backend's default.
 struct Measure<'a> {
     config: &'a BertConfig,
     cases: Vec<ThroughputCase>,
+    slices: Option<usize>,
 }
 
 impl OnBackend for Measure<'_> {
     type Output = Vec<(ThroughputMeasurement, String)>;
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<Self::Output> {
-        Ok(self
-            .cases
-            .into_iter()
-            .map(|case| {
-                let measured = measure::<Autodiff<B>>(self.config, case, &device);
-                (measured, B::name(&device))
-            })
-            .collect())
+        let slices = self
+            .slices
+            .unwrap_or_else(|| default_batch_slices::<B>(&device));
+        let mut measured = Vec::new();
+        for case in self.cases {
+            let case = ThroughputCase { slices, ..case };
+            let measurement = measure::<Autodiff<B>>(self.config, case, &device)?;
+            measured.push((measurement, B::name(&device)));
+        }
+        Ok(measured)
     }
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let config = config(&args.config)?;
-    for &seq_len in &args.seq_len {
-        if seq_len == 0 || seq_len > config.max_position_embeddings {
-            anyhow::bail!(
-                "--seq-len {seq_len}: the model takes 1 to {} tokens",
-                config.max_position_embeddings
-            );
-        }
-    }
-    if args.batch == 0 || args.steps == 0 {
-        anyhow::bail!("--batch and --steps must be at least 1");
-    }
-    let slices = args.slices.unwrap_or(match args.backend {
-        BackendChoice::Cpu => 2,
-        BackendChoice::Cuda => 1,
-    });
-    if slices == 0 {
-        anyhow::bail!("--slices must be at least 1");
-    }
     let mut cases = Vec::new();
     for &seq_len in &args.seq_len {
         for &mode in &args.mode {
@@ -114,18 +100,23 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 batch: args.batch,
                 seq_len,
                 steps,
-                slices,
+                slices: 1, // the backend's default or --slices, set by `Measure::run`
             });
         }
     }
-    let measured = run_on(args.backend, Measure { config: &config, cases })?;
+    let job = Measure {
+        config: &config,
+        cases,
+        slices: args.slices,
+    };
+    let measured = run_on(args.backend, job)?;
     if !args.json {
         println!(
-            "{} ({} layers, width {}), batch {}, {slices} slice(s)",
+            "{} ({} layers, width {}), batch {}",
             args.config, config.num_hidden_layers, config.hidden_size, args.batch
         );
-        println!("| backend | mode | seq len | steps | seconds | examples/s |");
-        println!("|---|---|---|---|---|---|");
+        println!("| backend | mode | seq len | slices | steps | seconds | examples/s |");
+        println!("|---|---|---|---|---|---|---|");
     }
     for (m, backend) in measured {
         if args.json {
@@ -139,8 +130,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 ThroughputMode::Train => "train",
             };
             println!(
-                "| {backend} | {mode} | {} | {} | {:.2} | {:.1} |",
-                m.case.seq_len, m.case.steps, m.seconds, m.examples_per_s
+                "| {backend} | {mode} | {} | {} | {} | {:.2} | {:.1} |",
+                m.case.seq_len, m.case.slices, m.case.steps, m.seconds, m.examples_per_s
             );
         }
     }

@@ -81,7 +81,7 @@ pub struct FinetuneArgs {
     #[arg(long)]
     pub resume_every: Option<u64>,
     /// Row slices each batch is split into, computed on parallel threads (part of the recipe:
-    /// the weights depend on it) [default: 2].
+    /// the weights depend on it) [default: 2 on the CPU, 1 on CUDA].
     #[arg(long)]
     pub batch_slices: Option<usize>,
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
@@ -138,6 +138,10 @@ pub fn parse_preset(text: &str) -> Result<Preset, String> {
 impl FinetuneArgs {
     fn recipe(&self) -> anyhow::Result<Recipe> {
         let mut recipe = self.preset.recipe(self.task);
+        if self.backend == BackendChoice::Cuda {
+            // Row slices fill idle CPU cores; a GPU is fed best by whole batches.
+            recipe.batch_slices = 1;
+        }
         if let Some(path) = &self.recipe {
             recipe = recipe.with_toml_file(path)?;
         }
@@ -268,6 +272,7 @@ impl OnBackend for TrainPopulation<'_> {
 }
 
 pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
+    crate::backend::check(args.backend)?;
     let recipe = args.recipe()?;
     let seeds = args.seeds();
     let out = args

@@ -30,8 +30,8 @@ pub enum Preset {
     Smoke,
     /// all-MiniLM-L6-v2 on the offline data, sized for a 2-core CPU.
     Default,
-    /// One GPU in well under an hour: all-MiniLM-L6-v2, the paper's recipe on all the (offline)
-    /// data, 12 seeds, 10 α, 512 examples per set. Meant for `--backend cuda`.
+    /// Sized for one GPU (not yet timed on one): all-MiniLM-L6-v2, the paper's recipe on all the
+    /// (offline) data, 12 seeds, 10 α, 512 examples per set. Meant for `--backend cuda`.
     Gpu,
     /// The paper's settings: 100 seeds, 10 α, 512 examples per set; for GPUs and clusters.
     Paper,
@@ -49,7 +49,8 @@ pub struct ReproduceArgs {
     /// `cargo xtask build-gpu`).
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
-    /// Output directory [default: runs/reproduce/<task>-<preset>, under the current directory].
+    /// Output directory [default: runs/reproduce/<task>-<preset>, `-cuda` added for GPU runs,
+    /// under the current directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
@@ -127,6 +128,16 @@ fn preset_name(preset: Preset) -> &'static str {
     }
 }
 
+/// `runs/reproduce/<task>-<preset>`, with `-cuda` for GPU runs so that the two populations never
+/// share a folder (their runs differ, and the sweep takes every run in the folder).
+fn default_out(task: TaskName, preset: &str, backend: BackendChoice) -> PathBuf {
+    let name = match backend {
+        BackendChoice::Cpu => format!("{task}-{preset}"),
+        BackendChoice::Cuda => format!("{task}-{preset}-cuda"),
+    };
+    PathBuf::from("runs").join("reproduce").join(name)
+}
+
 /// Runs one stage (an `lmc` command line) in this process, printing it first, and returns its
 /// wall time in seconds.
 fn stage(number: usize, name: &str, args: &[String]) -> anyhow::Result<f64> {
@@ -151,11 +162,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let plan = plan(args.preset, args.task);
     let seeds = args.seeds.unwrap_or(plan.seeds);
     let preset = preset_name(args.preset);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs")
-            .join("reproduce")
-            .join(format!("{}-{preset}", args.task))
-    });
+    crate::backend::check(args.backend)?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(args.task, preset, args.backend));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
     eprintln!("[1/5] model and data");
@@ -212,10 +220,6 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     }
     finetune.extend(["--cache-dir".to_owned(), path(&cache)]);
     finetune.extend(["--backend".to_owned(), args.backend.as_str().to_owned()]);
-    if args.backend == BackendChoice::Cuda {
-        // Row slices on parallel threads fill idle CPU cores; a GPU is fed best by whole batches.
-        finetune.extend(["--batch-slices".to_owned(), "1".to_owned()]);
-    }
     let finetune_seconds = stage(2, "fine-tune the population", &finetune)?;
 
     let sets = format!("id:{n},ood:{n}", n = plan.examples_per_set);

@@ -2,7 +2,7 @@
 //! HANS cells.
 
 use burn::tensor::backend::Backend;
-use lmc_bert::{BertClassifier, BertInput, forward_in_slices};
+use lmc_bert::{BertClassifier, BertInput, default_batch_slices, forward_in_slices};
 use lmc_data::{Evaluation, Logits, evaluate as score};
 use serde::Serialize;
 
@@ -11,10 +11,6 @@ use crate::sets::EvalSet;
 
 /// Number of equal-width confidence bins of the expected calibration error.
 pub const ECE_BINS: usize = 10;
-
-/// Row slices each batch is split into, evaluated on parallel threads
-/// ([`lmc_bert::forward_in_slices`]).
-pub const BATCH_SLICES: usize = 2;
 
 /// The result of evaluating a model on a set, in dataset order.
 #[derive(Debug, Clone)]
@@ -30,7 +26,8 @@ pub struct SetEvaluation {
 }
 
 /// Evaluates `model` on `set` (forward passes in the set's length-bucketed batches, outputs put
-/// back in dataset order; each batch in [`BATCH_SLICES`] parallel row slices), without dropout.
+/// back in dataset order; each batch in [`lmc_bert::default_batch_slices`] parallel row slices),
+/// without dropout.
 ///
 /// # Errors
 /// A model whose outputs do not fit the set's labels, naming the set.
@@ -42,6 +39,7 @@ pub fn evaluate<B: Backend>(
     let context = format!("evaluating on `{}` ({})", set.label, set.dataset.name);
     let mut in_batch_order = Vec::with_capacity(set.len() * set.num_classes());
     let mut width = 0;
+    let slices = default_batch_slices::<B>(device);
     for batch in set.plan.tensors::<B>(&set.tokenized, device) {
         let batch = batch.map_err(SweepError::data(&context))?;
         let input = BertInput {
@@ -49,7 +47,7 @@ pub fn evaluate<B: Backend>(
             token_type_ids: batch.token_type_ids,
             attention_mask: batch.attention_mask,
         };
-        let logits = forward_in_slices(model, input, BATCH_SLICES);
+        let logits = forward_in_slices(model, input, slices);
         let logits = set
             .mapping
             .apply_tensor(logits)

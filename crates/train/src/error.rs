@@ -40,6 +40,9 @@ pub enum TrainError {
     /// A setting is out of range or inconsistent.
     #[error("invalid training settings: {0}")]
     InvalidRecipe(String),
+    /// The device failed to finish queued work.
+    #[error("the device failed: {0}")]
+    Device(String),
 }
 
 /// Result of this crate's operations.

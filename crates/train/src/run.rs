@@ -114,7 +114,7 @@ pub struct RunIdentity {
 }
 
 /// burn's name of the flex CPU backend, the default of [`RunIdentity::backend`].
-pub const CPU_BACKEND: &str = "flex";
+pub use lmc_bert::CPU_BACKEND;
 
 fn cpu_backend() -> String {
     CPU_BACKEND.to_owned()

@@ -16,6 +16,7 @@ use lmc_bert::{
 };
 use serde::Serialize;
 
+use crate::error::{Result, TrainError};
 use crate::optim::{AdamW, AdamWSettings};
 
 /// Labels of the random classification head.
@@ -113,26 +114,52 @@ fn measurement(case: ThroughputCase, start: Instant) -> ThroughputMeasurement {
 /// Times `case` (its mode decides which of [`measure_inference`] or [`measure_training`] runs)
 /// on a randomly initialised classifier of shape `config`.
 ///
-/// # Panics
-/// If `case.batch`, `case.seq_len` or `case.slices` is 0, or `seq_len` exceeds the config's
-/// positions.
+/// # Errors
+/// [`TrainError::InvalidRecipe`] for a case the model cannot run (no examples, no tokens, no
+/// slices, more tokens than the config has positions, a vocabulary without BERT's `[CLS]` and
+/// `[SEP]` ids); [`TrainError::Device`] if the device fails.
 pub fn measure<AB: AutodiffBackend>(
     config: &BertConfig,
     case: ThroughputCase,
     device: &AB::Device,
-) -> ThroughputMeasurement {
+) -> Result<ThroughputMeasurement> {
+    check_case(config, case)?;
     match case.mode {
         ThroughputMode::Inference => measure_inference::<AB::InnerBackend>(config, case, device),
         ThroughputMode::Train => measure_training::<AB>(config, case, device),
     }
 }
 
+fn check_case(config: &BertConfig, case: ThroughputCase) -> Result<()> {
+    let invalid = |message: String| Err(TrainError::InvalidRecipe(message));
+    if case.batch == 0 || case.steps == 0 || case.slices == 0 {
+        return invalid("batch, steps and slices must be at least 1".into());
+    }
+    if case.seq_len == 0 || case.seq_len > config.max_position_embeddings {
+        return invalid(format!(
+            "{} tokens per example: the model takes 1 to {}",
+            case.seq_len, config.max_position_embeddings
+        ));
+    }
+    if config.vocab_size <= 102 {
+        return invalid(format!(
+            "a vocabulary of {} has no [CLS] (101) and [SEP] (102)",
+            config.vocab_size
+        ));
+    }
+    Ok(())
+}
+
 /// Times forward passes of a random classifier (no dropout, no gradients).
+///
+/// # Errors
+/// As [`measure`].
 pub fn measure_inference<B: Backend>(
     config: &BertConfig,
     case: ThroughputCase,
     device: &B::Device,
-) -> ThroughputMeasurement {
+) -> Result<ThroughputMeasurement> {
+    check_case(config, case)?;
     let model: BertClassifier<B> = random_classifier(config, NUM_LABELS, 0, device);
     let (input, _) = random_batch::<B>(case.batch, case.seq_len, config.vocab_size, 1, device);
     let run = || {
@@ -143,16 +170,20 @@ pub fn measure_inference<B: Backend>(
     for _ in 0..case.steps {
         run();
     }
-    measurement(case, start)
+    Ok(measurement(case, start))
 }
 
 /// Times training updates of a random classifier: gradients with dropout, then AdamW (paper
 /// settings, clipping at 1.0) at a fixed learning rate.
+///
+/// # Errors
+/// As [`measure`].
 pub fn measure_training<AB: AutodiffBackend>(
     config: &BertConfig,
     case: ThroughputCase,
     device: &AB::Device,
-) -> ThroughputMeasurement {
+) -> Result<ThroughputMeasurement> {
+    check_case(config, case)?;
     let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
     let mut optimizer = AdamW::<AB::InnerBackend>::new(AdamWSettings {
         beta1: 0.9,
@@ -174,9 +205,9 @@ pub fn measure_training<AB: AutodiffBackend>(
         model = update(model, step as u64 + 1);
     }
     // Asynchronous backends (CUDA) may still be computing the last update.
-    AB::sync(device).expect("the device finishes its queued work");
+    AB::sync(device).map_err(|error| TrainError::Device(format!("{error:?}")))?;
     drop(model);
-    measurement(case, start)
+    Ok(measurement(case, start))
 }
 
 #[cfg(test)]
@@ -199,12 +230,36 @@ mod tests {
                 steps: 2,
                 slices: 2,
             };
-            let measured = measure::<Autodiff<Flex>>(&config, case, &Default::default());
+            let measured = measure::<Autodiff<Flex>>(&config, case, &Default::default()).unwrap();
             assert_eq!(measured.case, case);
             assert!(measured.seconds > 0.0);
             let expected = 8.0 / measured.seconds;
             assert!((measured.examples_per_s - expected).abs() <= 1e-9 * expected);
         }
+    }
+
+    #[test]
+    fn cases_the_model_cannot_run_are_errors() {
+        let config = BertConfig {
+            max_position_embeddings: 16,
+            ..BertConfig::sized(200, 16, 1, 2, 32)
+        };
+        let case = ThroughputCase {
+            mode: ThroughputMode::Inference,
+            batch: 2,
+            seq_len: 17,
+            steps: 1,
+            slices: 1,
+        };
+        let error = measure::<Autodiff<Flex>>(&config, case, &Default::default()).unwrap_err();
+        assert!(error.to_string().contains("1 to 16"), "{error}");
+        let small = BertConfig {
+            vocab_size: 100,
+            ..config
+        };
+        let case = ThroughputCase { seq_len: 8, ..case };
+        let error = measure::<Autodiff<Flex>>(&small, case, &Default::default()).unwrap_err();
+        assert!(error.to_string().contains("[SEP]"), "{error}");
     }
 
     #[test]
