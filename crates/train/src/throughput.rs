@@ -14,10 +14,12 @@ use lmc_bert::{
     BatchGradients, BertClassifier, BertConfig, BertInput, SplitMix64, batch_gradients,
     forward_in_slices, random_classifier,
 };
+use lmc_data::TaskName;
 use serde::Serialize;
 
 use crate::error::{Result, TrainError};
-use crate::optim::{AdamW, AdamWSettings};
+use crate::optim::AdamW;
+use crate::recipe::Recipe;
 
 /// Labels of the random classification head.
 const NUM_LABELS: usize = 3;
@@ -123,7 +125,6 @@ pub fn measure<AB: AutodiffBackend>(
     case: ThroughputCase,
     device: &AB::Device,
 ) -> Result<ThroughputMeasurement> {
-    check_case(config, case)?;
     match case.mode {
         ThroughputMode::Inference => measure_inference::<AB::InnerBackend>(config, case, device),
         ThroughputMode::Train => measure_training::<AB>(config, case, device),
@@ -185,13 +186,8 @@ pub fn measure_training<AB: AutodiffBackend>(
 ) -> Result<ThroughputMeasurement> {
     check_case(config, case)?;
     let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
-    let mut optimizer = AdamW::<AB::InnerBackend>::new(AdamWSettings {
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-6,
-        weight_decay: 0.01,
-        max_grad_norm: Some(1.0),
-    });
+    // The paper's optimiser settings are the same for every task.
+    let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
     let (input, labels) =
         random_batch::<AB>(case.batch, case.seq_len, config.vocab_size, 1, device);
     let mut update = |model: BertClassifier<AB>, dropout_seed: u64| {
