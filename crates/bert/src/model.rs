@@ -300,7 +300,7 @@ impl<B: Backend> BertEmbeddings<B> {
         input_ids: Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
         stream: Option<&mut DropoutStream>,
-    ) -> Tensor<B, 3> {
+    ) -> Tensor<B, 2> {
         let [batch, seq] = input_ids.dims();
         let positions = Tensor::<B, 1, Int>::arange(0..seq as i64, &input_ids.device())
             .reshape([1, seq])
@@ -308,7 +308,9 @@ impl<B: Backend> BertEmbeddings<B> {
         let sum = self.word_embeddings.forward(input_ids)
             + self.position_embeddings.forward(positions)
             + self.token_type_embeddings.forward(token_type_ids);
-        dropout(self.layer_norm.forward(sum), self.dropout, stream)
+        let width = sum.dims()[2];
+        let tokens = sum.reshape([batch * seq, width]);
+        dropout(self.layer_norm.forward(tokens), self.dropout, stream)
     }
 }
 
@@ -351,15 +353,17 @@ impl<B: Backend> BertAttention<B> {
         e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
     }
 
-    /// `mask_bias` is `[batch, heads, seq, seq]`: 0 for real keys, [`MASKED_SCORE`] for padding.
+    /// `hidden` is `[batch · seq, width]`; `mask_bias` is `[batch, heads, seq, seq]`: 0 for real
+    /// keys, [`MASKED_SCORE`] for padding.
     fn forward(
         &self,
-        hidden: Tensor<B, 3>,
+        hidden: Tensor<B, 2>,
         mask_bias: Tensor<B, 4>,
         mut stream: Option<&mut DropoutStream>,
-    ) -> Tensor<B, 3> {
-        let [batch, seq, width] = hidden.dims();
-        let heads = |x: Tensor<B, 3>| {
+    ) -> Tensor<B, 2> {
+        let [batch, _, seq, _] = mask_bias.dims();
+        let [tokens, width] = hidden.dims();
+        let heads = |x: Tensor<B, 2>| {
             x.reshape([batch, seq, self.num_heads, self.head_dim])
                 .swap_dims(1, 2)
         };
@@ -372,7 +376,7 @@ impl<B: Backend> BertAttention<B> {
         let context = probs
             .matmul(value)
             .swap_dims(1, 2)
-            .reshape([batch, seq, width]);
+            .reshape([tokens, width]);
         let projected = dropout(self.output.forward(context), self.output_dropout, stream);
         self.layer_norm.forward(projected + hidden)
     }
@@ -418,12 +422,13 @@ impl<B: Backend> BertLayer<B> {
         e.layer_norm(&format!("{p}.output.LayerNorm"), &self.layer_norm);
     }
 
+    /// `hidden` is `[batch · seq, width]`, as in [`BertAttention::forward`].
     fn forward(
         &self,
-        hidden: Tensor<B, 3>,
+        hidden: Tensor<B, 2>,
         mask_bias: Tensor<B, 4>,
         mut stream: Option<&mut DropoutStream>,
-    ) -> Tensor<B, 3> {
+    ) -> Tensor<B, 2> {
         let attended = self.attention.forward(hidden, mask_bias, stream.as_deref_mut());
         let expanded = gelu(self.intermediate.forward(attended.clone()));
         let projected = dropout(self.output.forward(expanded), self.dropout, stream);
@@ -482,13 +487,17 @@ impl<B: Backend> Bert<B> {
             .repeat_dim(2, seq)
             .repeat_dim(1, heads);
         let mask_bias = padding * MASKED_SCORE;
+        // The encoder keeps hidden states as `[batch · seq, width]`, so that every linear layer
+        // is one 2-D matrix product: burn's backward of a 3-D linear computes one weight
+        // gradient per example and then sums them.
         let mut hidden = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids, stream.as_deref_mut());
         for layer in &self.layers {
             hidden = layer.forward(hidden, mask_bias.clone(), stream.as_deref_mut());
         }
-        let width = hidden.dims()[2];
+        let width = hidden.dims()[1];
+        let hidden = hidden.reshape([batch, seq, width]);
         let first_token = hidden
             .clone()
             .slice([0..batch, 0..1, 0..width])
