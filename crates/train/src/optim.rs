@@ -272,8 +272,8 @@ struct Update<'a, AB: AutodiffBackend> {
     clip: f64,
     bias_correction1: f64,
     bias_correction2_sqrt: f64,
-    /// Whether to update in one pass over host memory ([`Update::fused`]); `None` until the
-    /// first parameter shows its device.
+    /// Whether to update in one pass over host memory ([`fused_update`]) rather than with
+    /// tensor operations; `None` until the first parameter shows its device.
     fused: Option<bool>,
 }
 
