@@ -277,8 +277,9 @@ struct Update<'a, AB: AutodiffBackend> {
     fused: Option<bool>,
 }
 
-/// The constants of one AdamW update, as the f32 values that every element operation uses.
-/// `clip` and `decay` are 1 where the update does not clip or decay: multiplying by 1 is exact.
+/// The constants of one AdamW update, as the f32 values that every element operation of both
+/// paths uses. `clip` and `decay` are 1 where the update does not clip or decay: multiplying by
+/// 1 is exact.
 #[derive(Clone, Copy)]
 struct Coefficients {
     clip: f32,
@@ -358,11 +359,7 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
         if self.moments.len() <= position {
             self.moments.resize(position + 1, None);
         }
-        let s = self.settings;
-        let (lr, clip) = (self.learning_rate, self.clip);
-        let (bias_correction1, bias_correction2_sqrt) =
-            (self.bias_correction1, self.bias_correction2_sqrt);
-        let coefficients = self.coefficients(D >= 2);
+        let c = self.coefficients(D >= 2);
         let gradients = self.gradients;
         let fused = &mut self.fused;
         let slot = &mut self.moments[position];
@@ -383,7 +380,7 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
                 };
                 let mut values = host_values(value);
                 let gradient = host_values(gradient);
-                fused_update(coefficients, &mut values, &gradient, &mut first, &mut second);
+                fused_update(c, &mut values, &gradient, &mut first, &mut second);
                 let tensor = |values: Vec<f32>| {
                     Tensor::<AB::InnerBackend, 1>::from_data(TensorData::new(values, [n]), &inner_device)
                 };
@@ -393,25 +390,25 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
                 });
                 return Tensor::from_inner(tensor(values).reshape(dims)).require_grad();
             }
-            let gradient = if clip < 1.0 {
-                gradient.mul_scalar(clip)
+            let gradient = if c.clip != 1.0 {
+                gradient.mul_scalar(c.clip)
             } else {
                 gradient
             };
             let squared = gradient.clone().square();
             let moments = match slot.take() {
                 Some(previous) => Moments {
-                    first: previous.first.mul_scalar(s.beta1) + gradient.mul_scalar(1.0 - s.beta1),
-                    second: previous.second.mul_scalar(s.beta2)
-                        + squared.mul_scalar(1.0 - s.beta2),
+                    first: previous.first.mul_scalar(c.beta1) + gradient.mul_scalar(c.one_minus_beta1),
+                    second: previous.second.mul_scalar(c.beta2)
+                        + squared.mul_scalar(c.one_minus_beta2),
                 },
                 None => Moments {
-                    first: gradient.mul_scalar(1.0 - s.beta1),
-                    second: squared.mul_scalar(1.0 - s.beta2),
+                    first: gradient.mul_scalar(c.one_minus_beta1),
+                    second: squared.mul_scalar(c.one_minus_beta2),
                 },
             };
-            let decayed = if D >= 2 && s.weight_decay != 0.0 {
-                value.mul_scalar(1.0 - lr * s.weight_decay)
+            let decayed = if c.decay != 1.0 {
+                value.mul_scalar(c.decay)
             } else {
                 value
             };
@@ -419,13 +416,13 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
                 .second
                 .clone()
                 .sqrt()
-                .div_scalar(bias_correction2_sqrt)
-                .add_scalar(s.epsilon);
+                .div_scalar(c.bias_correction2_sqrt)
+                .add_scalar(c.epsilon);
             let step = moments
                 .first
                 .clone()
                 .div(denominator)
-                .mul_scalar(lr / bias_correction1);
+                .mul_scalar(c.step_size);
             *slot = Some(moments);
             Tensor::from_inner((decayed - step).reshape(dims)).require_grad()
         })
