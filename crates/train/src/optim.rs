@@ -369,11 +369,10 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
             };
             let dims = tensor.dims();
             let n = dims.iter().product::<usize>();
-            let device = tensor.device();
             let value: Tensor<AB::InnerBackend, 1> = tensor.inner().reshape([n]);
             let gradient: Tensor<AB::InnerBackend, 1> = gradient.reshape([n]);
+            let device = value.device();
             if *fused.get_or_insert_with(|| AB::InnerBackend::name(&device) == CPU_BACKEND) {
-                let inner_device = value.device();
                 let (mut first, mut second) = match slot.take() {
                     Some(previous) => (host_values(previous.first), host_values(previous.second)),
                     None => (vec![0.0; n], vec![0.0; n]),
@@ -382,7 +381,7 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
                 let gradient = host_values(gradient);
                 fused_update(c, &mut values, &gradient, &mut first, &mut second);
                 let tensor = |values: Vec<f32>| {
-                    Tensor::<AB::InnerBackend, 1>::from_data(TensorData::new(values, [n]), &inner_device)
+                    Tensor::<AB::InnerBackend, 1>::from_data(TensorData::new(values, [n]), &device)
                 };
                 *slot = Some(Moments {
                     first: tensor(first),
