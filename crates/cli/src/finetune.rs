@@ -84,6 +84,10 @@ pub struct FinetuneArgs {
     /// the weights depend on it) [default: 2 on the CPU, 1 on CUDA].
     #[arg(long)]
     pub batch_slices: Option<usize>,
+    /// Batch examples of similar length: sort each epoch's shuffle by length within windows of
+    /// this many batches (`transformers`' `group_by_length` uses 50) [default: the preset's].
+    #[arg(long)]
+    pub length_grouping_window: Option<usize>,
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -169,6 +173,9 @@ impl FinetuneArgs {
         }
         if let Some(dropout) = self.dropout {
             recipe.dropout = Some(dropout);
+        }
+        if let Some(window) = self.length_grouping_window {
+            recipe.length_grouping_window = Some(window);
         }
         if let Some(norm) = self.max_grad_norm {
             recipe.max_grad_norm = Some(norm);

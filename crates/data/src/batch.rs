@@ -1,8 +1,8 @@
 //! Batches of tokenized examples as burn tensors, with dynamic padding.
 //!
 //! A [`BatchPlan`] decides which examples go together: in dataset order, in a seeded shuffle (for
-//! training), or by length (for evaluation: examples of similar length share a batch, so less
-//! padding is computed). Each batch is padded to its own longest example with [`PAD_TOKEN_ID`];
+//! training), in a seeded shuffle grouped by length (training with less padding), or by length
+//! (for evaluation: examples of similar length share a batch, so less padding is computed). Each batch is padded to its own longest example with [`PAD_TOKEN_ID`];
 //! the attention mask is an `Int` tensor with 1 for real tokens and 0 for padding. Every batch
 //! carries the positions of its examples in the dataset and their row indices in the source file,
 //! and [`BatchPlan::restore_order`] puts per-example outputs computed batch by batch back into
@@ -30,9 +30,23 @@ pub enum BatchOrder {
         /// Seed of the shuffle.
         seed: u64,
     },
+    /// A seeded shuffle whose batches hold examples of similar length (what `transformers` calls
+    /// `group_by_length`): the shuffle is cut into windows of `window_batches` batches, each window
+    /// is sorted by token count (longest first) and cut into batches, and the batches are then
+    /// shuffled. Every epoch still sees a fresh random order, with far less padding.
+    LengthGrouped {
+        /// Seed of both shuffles.
+        seed: u64,
+        /// Batches per window sorted by length (1 is a plain shuffle; `transformers` uses 50).
+        window_batches: usize,
+    },
     /// Sorted by token count, longest first (ties in dataset order), then consecutive groups.
     ByLength,
 }
+
+/// Mixed into the seed of [`BatchOrder::LengthGrouped`]'s second shuffle (of whole batches), so
+/// that it is not the first shuffle's stream again.
+const BATCH_SHUFFLE_SALT: u64 = 0x6261_7463_6865_7321;
 
 /// Which dataset positions form each batch, in the order the batches are processed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,22 +64,37 @@ impl BatchPlan {
                 "the batch size must be positive".to_owned(),
             ));
         }
-        let positions: Vec<usize> = match order {
-            BatchOrder::Sequential => (0..dataset.len()).collect(),
-            BatchOrder::Shuffled { seed } => shuffled_indices(dataset.len(), seed),
+        let token_count = |position: &usize| std::cmp::Reverse(dataset.examples[*position].input_ids.len());
+        let into_batches = |positions: &[usize]| -> Vec<Vec<usize>> {
+            positions.chunks(batch_size).map(<[usize]>::to_vec).collect()
+        };
+        let batches = match order {
+            BatchOrder::Sequential => into_batches(&(0..dataset.len()).collect::<Vec<_>>()),
+            BatchOrder::Shuffled { seed } => into_batches(&shuffled_indices(dataset.len(), seed)),
+            BatchOrder::LengthGrouped { seed, window_batches } => {
+                if window_batches == 0 {
+                    return Err(DataError::InvalidInput(
+                        "a length-grouping window must hold at least one batch".to_owned(),
+                    ));
+                }
+                let mut positions = shuffled_indices(dataset.len(), seed);
+                for window in positions.chunks_mut(window_batches.saturating_mul(batch_size)) {
+                    window.sort_by_key(token_count);
+                }
+                let batches = into_batches(&positions);
+                shuffled_indices(batches.len(), seed ^ BATCH_SHUFFLE_SALT)
+                    .into_iter()
+                    .map(|batch| batches[batch].clone())
+                    .collect()
+            }
             BatchOrder::ByLength => {
                 let mut positions: Vec<usize> = (0..dataset.len()).collect();
-                positions.sort_by_key(|&position| {
-                    std::cmp::Reverse(dataset.examples[position].input_ids.len())
-                });
-                positions
+                positions.sort_by_key(token_count);
+                into_batches(&positions)
             }
         };
         Ok(BatchPlan {
-            batches: positions
-                .chunks(batch_size)
-                .map(<[usize]>::to_vec)
-                .collect(),
+            batches,
             dataset_len: dataset.len(),
         })
     }

@@ -364,8 +364,10 @@ pub fn train<AB: AutodiffBackend>(
         let update_start = Instant::now();
         let epoch = step / steps_per_epoch;
         if epoch_plan.as_ref().is_none_or(|(planned, _)| *planned != epoch) {
-            let order = BatchOrder::Shuffled {
-                seed: derive_seed(spec.seeds.data, EPOCH_ORDER_STREAM, epoch),
+            let seed = derive_seed(spec.seeds.data, EPOCH_ORDER_STREAM, epoch);
+            let order = match recipe.length_grouping_window {
+                Some(window_batches) => BatchOrder::LengthGrouped { seed, window_batches },
+                None => BatchOrder::Shuffled { seed },
             };
             epoch_plan = Some((epoch, BatchPlan::new(&data.examples, recipe.batch_size, order)?));
         }

@@ -122,23 +122,42 @@ impl TrainObserver for Interrupt {
     }
 }
 
-#[test]
-fn an_interrupted_run_resumes_to_the_same_weights() {
-    let setup = setup();
-    let spec = spec(&setup, Seeds::same(5), tiny_recipe());
-    let uninterrupted = run(&setup, &spec, &setup.root.join("whole"));
+/// Trains `recipe` whole and, in another root, interrupted after update 7 then resumed; returns
+/// the run directory of the uninterrupted run after checking that both end with the same weights.
+fn check_resume_gives_the_same_weights(setup: &Setup, recipe: Recipe) -> PathBuf {
+    let spec = spec(setup, Seeds::same(5), recipe);
+    let uninterrupted = run(setup, &spec, &setup.root.join("whole"));
     let root = setup.root.join("interrupted");
     // Stopped after update 7: the newest resume state is at update 6 (every 2), in epoch 1.
     let result = catch_unwind(AssertUnwindSafe(|| {
         train::<AB>(&spec, &setup.data, &root, &Default::default(), &mut Interrupt(7))
     }));
     assert!(result.is_err());
-    let resumed = run(&setup, &spec, &root);
+    let resumed = run(setup, &spec, &root);
     assert!(!resumed.join("resume").exists(), "resume states are removed at the end");
     assert_eq!(weights(&resumed.join("model")), weights(&uninterrupted.join("model")));
     let metrics = std::fs::read_to_string(resumed.join("metrics.csv")).unwrap();
     let steps: Vec<&str> = metrics.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(steps, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    uninterrupted
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_weights() {
+    check_resume_gives_the_same_weights(&setup(), tiny_recipe());
+}
+
+#[test]
+fn a_length_grouped_run_resumes_to_the_same_weights_and_differs_from_a_plain_shuffle() {
+    let setup = setup();
+    let grouped = Recipe {
+        length_grouping_window: Some(2),
+        ..tiny_recipe()
+    };
+    let grouped_run = check_resume_gives_the_same_weights(&setup, grouped);
+    let plain_run = run(&setup, &spec(&setup, Seeds::same(5), tiny_recipe()), &setup.root.join("plain"));
+    assert_ne!(grouped_run.file_name(), plain_run.file_name(), "the grouping is in the hash");
+    assert_ne!(weights(&grouped_run.join("model")), weights(&plain_run.join("model")));
 }
 
 #[test]
