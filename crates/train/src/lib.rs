@@ -61,4 +61,7 @@ pub use run::{
     StepRecord, TrainObserver, checkpoint_dir, is_finished, run_dir, train,
 };
 pub use schedule::LinearSchedule;
-pub use throughput::{ThroughputCase, ThroughputMeasurement, ThroughputMode, measure};
+pub use throughput::{
+    BatchesMeasurement, ThroughputCase, ThroughputMeasurement, ThroughputMode, measure,
+    measure_training_on_batches,
+};

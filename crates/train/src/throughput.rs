@@ -1,5 +1,6 @@
 //! Throughput of a BERT classifier on any backend: inference and training updates on random,
-//! full-length batches, timed after one warm-up step.
+//! full-length batches, and training updates on real batches of a task (each padded to its own
+//! longest example, as `lmc finetune` pads them), timed after one warm-up step.
 //!
 //! Each case runs what lmc runs: inference is [`lmc_bert::forward_in_slices`] (as `lmc eval` and
 //! `lmc sweep`), a training update is [`lmc_bert::batch_gradients`] with dropout followed by
@@ -14,7 +15,7 @@ use lmc_bert::{
     BatchGradients, BertClassifier, BertConfig, BertInput, SplitMix64, batch_gradients,
     forward_in_slices, random_classifier,
 };
-use lmc_data::TaskName;
+use lmc_data::{PaddedBatch, TaskName};
 use serde::Serialize;
 
 use crate::error::{Result, TrainError};
@@ -206,6 +207,87 @@ pub fn measure_training<AB: AutodiffBackend>(
     Ok(measurement(case, start))
 }
 
+/// The time training updates on a list of real batches took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BatchesMeasurement {
+    /// Batches timed (one update each).
+    pub batches: usize,
+    /// Examples in them.
+    pub examples: usize,
+    /// Tokens of the examples, without padding.
+    pub tokens: usize,
+    /// Tokens computed: each batch's rows × its longest example.
+    pub padded_tokens: usize,
+    /// Row slices per batch, computed on parallel threads.
+    pub slices: usize,
+    /// Wall time of the timed updates.
+    pub seconds: f64,
+    /// `examples / seconds`.
+    pub examples_per_s: f64,
+}
+
+/// Times one training update per batch of `batches` (gradients with dropout in `slices` row
+/// slices, then AdamW with the paper's settings), after an untimed warm-up update on the first
+/// batch, on a random classifier of shape `config` with 3 labels.
+///
+/// # Errors
+/// [`TrainError::InvalidRecipe`] if there are no batches, no slices, a label of 3 or more, or a
+/// batch longer than the config has positions; [`TrainError::Device`] if the device fails.
+pub fn measure_training_on_batches<AB: AutodiffBackend>(
+    config: &BertConfig,
+    batches: &[PaddedBatch],
+    slices: usize,
+    device: &AB::Device,
+) -> Result<BatchesMeasurement> {
+    let invalid = |message: String| Err(TrainError::InvalidRecipe(message));
+    let Some(first) = batches.first() else {
+        return invalid("no batches to time".into());
+    };
+    if slices == 0 {
+        return invalid("slices must be at least 1".into());
+    }
+    if let Some(batch) = batches.iter().find(|b| b.seq_len > config.max_position_embeddings) {
+        return invalid(format!(
+            "a batch of {} tokens per row: the model takes at most {}",
+            batch.seq_len, config.max_position_embeddings
+        ));
+    }
+    if let Some(label) = batches.iter().flat_map(|b| &b.labels).find(|&&l| !(0..3).contains(&l)) {
+        return invalid(format!("label {label}: the timed classifier has 3 labels"));
+    }
+    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
+    let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
+    let mut update = |model: BertClassifier<AB>, batch: &PaddedBatch, dropout_seed: u64| {
+        let tensors = batch.to_tensors::<AB>(device);
+        let input = BertInput {
+            input_ids: tensors.input_ids,
+            token_type_ids: tensors.token_type_ids,
+            attention_mask: tensors.attention_mask,
+        };
+        let BatchGradients { gradients, .. } =
+            batch_gradients(&model, input, tensors.labels, slices, dropout_seed);
+        optimizer.step(model, &gradients, 2e-5).0
+    };
+    model = update(model, first, 0);
+    let start = Instant::now();
+    for (step, batch) in batches.iter().enumerate() {
+        model = update(model, batch, step as u64 + 1);
+    }
+    AB::sync(device).map_err(|error| TrainError::Device(format!("{error:?}")))?;
+    let seconds = start.elapsed().as_secs_f64();
+    drop(model);
+    let examples = batches.iter().map(|b| b.batch_size).sum();
+    Ok(BatchesMeasurement {
+        batches: batches.len(),
+        examples,
+        tokens: batches.iter().map(|b| b.attention_mask.iter().filter(|&&m| m == 1).count()).sum(),
+        padded_tokens: batches.iter().map(|b| b.batch_size * b.seq_len).sum(),
+        slices,
+        seconds,
+        examples_per_s: examples as f64 / seconds,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use burn::backend::{Autodiff, Flex};
@@ -232,6 +314,42 @@ mod tests {
             let expected = 8.0 / measured.seconds;
             assert!((measured.examples_per_s - expected).abs() <= 1e-9 * expected);
         }
+    }
+
+    #[test]
+    fn real_batches_are_timed_one_update_each_and_counted() {
+        let config = BertConfig {
+            max_position_embeddings: 16,
+            ..BertConfig::sized(200, 16, 1, 2, 32)
+        };
+        let dataset = lmc_data::TokenizedDataset {
+            name: "tiny".to_owned(),
+            num_labels: 2,
+            examples: [3_usize, 7, 5, 2, 6]
+                .iter()
+                .enumerate()
+                .map(|(i, &len)| lmc_data::TokenizedExample {
+                    source_index: i,
+                    label: i % 2,
+                    input_ids: (0..len as u32).map(|t| 101 + t % 90).collect(),
+                    token_type_ids: vec![0; len],
+                })
+                .collect(),
+        };
+        let batches = vec![
+            PaddedBatch::new(&dataset, &[0, 1]).unwrap(),
+            PaddedBatch::new(&dataset, &[2, 3, 4]).unwrap(),
+        ];
+        let measured =
+            measure_training_on_batches::<Autodiff<Flex>>(&config, &batches, 2, &Default::default())
+                .unwrap();
+        assert_eq!((measured.batches, measured.examples), (2, 5));
+        assert_eq!(measured.tokens, 3 + 7 + 5 + 2 + 6);
+        assert_eq!(measured.padded_tokens, 2 * 7 + 3 * 6);
+        assert!((measured.examples_per_s - 5.0 / measured.seconds).abs() <= 1e-9 * measured.examples_per_s);
+        let error = measure_training_on_batches::<Autodiff<Flex>>(&config, &[], 2, &Default::default())
+            .unwrap_err();
+        assert!(error.to_string().contains("no batches"), "{error}");
     }
 
     #[test]
