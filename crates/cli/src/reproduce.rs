@@ -84,10 +84,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
             full_sets: "none",
         },
         Preset::Default => Plan {
-            seeds: match task {
-                TaskName::Cola | TaskName::Rte => 5,
-                TaskName::Mnli | TaskName::Qqp => 4,
-            },
+            seeds: 8,
             finetune_preset: "default",
             alphas: 6,
             examples_per_set: 256,

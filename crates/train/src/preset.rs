@@ -32,22 +32,27 @@ impl Preset {
         }
     }
 
-    /// The recipe of this preset for `task`. `Default` keeps the paper's optimiser settings with a
-    /// higher learning rate (5e-5) and trains 2 epochs on 2,000 sentences (CoLA, RTE) or 1,280
-    /// pairs (MNLI, QQP): a population of 4–5 MiniLM models in about 20 minutes on two cores.
+    /// The recipe of this preset for `task`. `Default` keeps the paper's optimiser settings,
+    /// groups batches by length (windows of 16 batches) and trains MNLI and QQP for one epoch on
+    /// 4,096 pairs at lr 1e-4, CoLA and RTE for 2 epochs on 2,000 sentences at lr 5e-5: a
+    /// population of 8 MiniLM models in about 20 minutes on two cores.
     pub fn recipe(self, task: TaskName) -> Recipe {
         let paper = Recipe::paper(task);
         match self {
             Preset::Paper => paper,
-            Preset::Default => Recipe {
-                epochs: 2,
-                train_examples: Some(match task {
-                    TaskName::Cola | TaskName::Rte => 2000,
-                    TaskName::Mnli | TaskName::Qqp => 1280,
-                }),
-                learning_rate: 5e-5,
-                ..paper
-            },
+            Preset::Default => {
+                let (epochs, train_examples, learning_rate) = match task {
+                    TaskName::Cola | TaskName::Rte => (2, 2000, 5e-5),
+                    TaskName::Mnli | TaskName::Qqp => (1, 4096, 1e-4),
+                };
+                Recipe {
+                    epochs,
+                    train_examples: Some(train_examples),
+                    learning_rate,
+                    length_grouping_window: Some(16),
+                    ..paper
+                }
+            }
             Preset::Smoke => Recipe {
                 epochs: 1,
                 batch_size: 16,
