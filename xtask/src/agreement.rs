@@ -110,11 +110,11 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         finetune.args(["--train-examples", &n.to_string()]);
     }
     eprintln!("fine-tuning with lmc …");
-    run_captured(&mut finetune)?;
+    let trained = run_captured(&mut finetune)?;
 
     let mut lmc_rows = Vec::new();
     for &seed in &seeds {
-        let run = run_dir(&population, seed)?;
+        let run = run_dir(&population, &trained, seed)?;
         let mut eval = Command::new(&lmc);
         eval.arg("eval")
             .arg("--model")
@@ -219,19 +219,30 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
 }
 
 /// The finished run of `seed` in a population directory (`seed{N}-<hash>`).
-fn run_dir(population: &Path, seed: u64) -> anyhow::Result<PathBuf> {
-    let prefix = format!("seed{seed}-");
-    std::fs::read_dir(population)
-        .with_context(|| format!("reading {}", population.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix))
-                && path.join("done.json").is_file()
+/// The run directory of `seed` that `lmc finetune` reported in `printed` (its summary lines are
+/// `seedN  trained  loss L  DIR` and `seedN  done  DIR`). Read from the report, not from the
+/// population directory, which may also hold runs of earlier configurations of the same seed.
+fn run_dir(population: &Path, printed: &str, seed: u64) -> anyhow::Result<PathBuf> {
+    let name = format!("seed{seed}");
+    printed
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let finished = fields.len() >= 3
+                && fields[0] == name
+                && matches!(fields[1], "trained" | "done");
+            finished
+                .then(|| Path::new(fields[fields.len() - 1]).file_name())
+                .flatten()
         })
-        .with_context(|| format!("no finished run of seed {seed} in {}", population.display()))
+        .map(|dir| population.join(dir))
+        .filter(|dir| dir.join("done.json").is_file())
+        .with_context(|| {
+            format!(
+                "lmc finetune reported no finished run of seed {seed} in {}:\n{printed}",
+                population.display()
+            )
+        })
 }
 
 /// The mean of the `examples_per_second` column of a run's metrics.csv.
@@ -251,4 +262,27 @@ fn mean_examples_per_second(metrics: &Path) -> anyhow::Result<f64> {
         bail!("{}: no rows", metrics.display());
     }
     Ok(values.iter().sum::<f64>() / values.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_directory_comes_from_the_finetune_report() {
+        let scratch = tempfile::tempdir().unwrap();
+        let population = scratch.path().to_path_buf();
+        for dir in ["seed0-old", "seed0-new", "seed1-new"] {
+            std::fs::create_dir_all(population.join(dir)).unwrap();
+            std::fs::write(population.join(dir).join("done.json"), "{}").unwrap();
+        }
+        let printed = format!(
+            "seed0                    trained  loss 1.0407  {}\nseed1                    done     {}\n",
+            population.join("seed0-new").display(),
+            population.join("seed1-new").display()
+        );
+        assert_eq!(run_dir(&population, &printed, 0).unwrap(), population.join("seed0-new"));
+        assert_eq!(run_dir(&population, &printed, 1).unwrap(), population.join("seed1-new"));
+        assert!(run_dir(&population, &printed, 2).is_err());
+    }
 }
