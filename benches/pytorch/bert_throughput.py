@@ -52,10 +52,9 @@ def padded(batch, device):
     return tuple(t.to(device) for t in (ids, types, mask, labels))
 
 
-def time_real_batches(path, config, threads, device):
-    with open(path) as file:
-        data = json.load(file)
-    batches = [padded(batch, device) for batch in data["batches"]]
+def training_step(config, device):
+    """A fresh model in training mode and its update: forward with labels, backward, global-norm
+    clipping at 1.0, AdamW (lmc's recipe constants); returns the loss as a Python float."""
     model = BertForSequenceClassification(config).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, eps=1e-6, weight_decay=0.01)
 
@@ -67,6 +66,14 @@ def time_real_batches(path, config, threads, device):
         optimizer.zero_grad()
         return loss.item()
 
+    return step
+
+
+def time_real_batches(path, config, threads, device):
+    with open(path) as file:
+        data = json.load(file)
+    batches = [padded(batch, device) for batch in data["batches"]]
+    step = training_step(config, device)
     step(*batches[0])
     start = time.perf_counter()
     for batch in batches:
@@ -118,21 +125,11 @@ def main():
             report("inference", seq, args.steps * 2, time.perf_counter() - start, args.threads,
                    model_name, args.device)
 
-        model = BertForSequenceClassification(config).to(args.device).train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, eps=1e-6, weight_decay=0.01)
-
-        def step():
-            loss = model(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad()
-            return loss.item()
-
-        step()
+        step = training_step(config, args.device)
+        step(ids, types, mask, labels)
         start = time.perf_counter()
         for _ in range(args.steps):
-            step()
+            step(ids, types, mask, labels)
         report("train", seq, args.steps, time.perf_counter() - start, args.threads,
                model_name, args.device)
 
