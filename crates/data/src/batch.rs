@@ -2,11 +2,12 @@
 //!
 //! A [`BatchPlan`] decides which examples go together: in dataset order, in a seeded shuffle (for
 //! training), in a seeded shuffle grouped by length (training with less padding), or by length
-//! (for evaluation: examples of similar length share a batch, so less padding is computed). Each batch is padded to its own longest example with [`PAD_TOKEN_ID`];
-//! the attention mask is an `Int` tensor with 1 for real tokens and 0 for padding. Every batch
-//! carries the positions of its examples in the dataset and their row indices in the source file,
-//! and [`BatchPlan::restore_order`] puts per-example outputs computed batch by batch back into
-//! dataset order, so results never depend on the batching.
+//! (for evaluation: examples of similar length share a batch, so less padding is computed). Each
+//! batch is padded to its own longest example with [`PAD_TOKEN_ID`]; the attention mask is an
+//! `Int` tensor with 1 for real tokens and 0 for padding. Every batch carries the positions of its
+//! examples in the dataset and their row indices in the source file, and
+//! [`BatchPlan::restore_order`] puts per-example outputs computed batch by batch back into dataset
+//! order, so results never depend on the batching.
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -37,7 +38,8 @@ pub enum BatchOrder {
     LengthGrouped {
         /// Seed of both shuffles.
         seed: u64,
-        /// Batches per window sorted by length (1 is a plain shuffle; `transformers` uses 50).
+        /// Batches per window sorted by length (1 keeps the first shuffle's batches, in another
+        /// order; `transformers` uses 50).
         window_batches: usize,
     },
     /// Sorted by token count, longest first (ties in dataset order), then consecutive groups.
@@ -64,7 +66,8 @@ impl BatchPlan {
                 "the batch size must be positive".to_owned(),
             ));
         }
-        let token_count = |position: &usize| std::cmp::Reverse(dataset.examples[*position].input_ids.len());
+        let token_count =
+            |position: &usize| std::cmp::Reverse(dataset.examples[*position].input_ids.len());
         let into_batches = |positions: &[usize]| -> Vec<Vec<usize>> {
             positions.chunks(batch_size).map(<[usize]>::to_vec).collect()
         };
