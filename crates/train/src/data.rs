@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use lmc_data::{DataDirSearch, DataMode, PairTokenizer, Subset, TaskName, TaskSpec, TokenizedDataset};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+use lmc_bert::BertInput;
+use lmc_data::{Batch, DataDirSearch, DataMode, PairTokenizer, Subset, TaskName, TaskSpec, TokenizedDataset};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -83,4 +86,15 @@ impl TrainingSet {
             examples,
         })
     }
+}
+
+/// The model's input and the labels of a batch of the data crate (the two crates do not know
+/// each other; lmc-train wires them).
+pub(crate) fn model_input<B: Backend>(batch: Batch<B>) -> (BertInput<B>, Tensor<B, 1, Int>) {
+    let input = BertInput {
+        input_ids: batch.input_ids,
+        token_type_ids: batch.token_type_ids,
+        attention_mask: batch.attention_mask,
+    };
+    (input, batch.labels)
 }

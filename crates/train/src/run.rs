@@ -34,7 +34,7 @@ use lmc_data::{BatchOrder, BatchPlan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{DataIdentity, TrainingSet};
+use crate::data::{DataIdentity, TrainingSet, model_input};
 use crate::error::{Result, TrainError};
 use crate::optim::AdamW;
 use crate::recipe::Recipe;
@@ -376,15 +376,11 @@ pub fn train<AB: AutodiffBackend>(
             .padded(&data.examples, (step % steps_per_epoch) as usize)?
             .to_tensors::<AB>(device);
         let batch_size = batch.positions.len();
-        let input = lmc_bert::BertInput {
-            input_ids: batch.input_ids,
-            token_type_ids: batch.token_type_ids,
-            attention_mask: batch.attention_mask,
-        };
+        let (input, labels) = model_input(batch);
         let BatchGradients { loss, gradients } = batch_gradients(
             &model,
             input,
-            batch.labels,
+            labels,
             recipe.batch_slices,
             derive_seed(spec.seeds.seed, DROPOUT_STREAM, step),
         );

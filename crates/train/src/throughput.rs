@@ -18,6 +18,7 @@ use lmc_bert::{
 use lmc_data::{PaddedBatch, TaskName};
 use serde::Serialize;
 
+use crate::data::model_input;
 use crate::error::{Result, TrainError};
 use crate::optim::AdamW;
 use crate::recipe::Recipe;
@@ -105,8 +106,7 @@ pub fn random_batch<B: Backend>(
     )
 }
 
-fn measurement(case: ThroughputCase, start: Instant) -> ThroughputMeasurement {
-    let seconds = start.elapsed().as_secs_f64();
+fn measurement(case: ThroughputCase, seconds: f64) -> ThroughputMeasurement {
     ThroughputMeasurement {
         case,
         seconds,
@@ -172,7 +172,7 @@ pub fn measure_inference<B: Backend>(
     for _ in 0..case.steps {
         run();
     }
-    Ok(measurement(case, start))
+    Ok(measurement(case, start.elapsed().as_secs_f64()))
 }
 
 /// Times training updates of a random classifier: gradients with dropout, then AdamW (paper
@@ -186,25 +186,44 @@ pub fn measure_training<AB: AutodiffBackend>(
     device: &AB::Device,
 ) -> Result<ThroughputMeasurement> {
     check_case(config, case)?;
-    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
-    // The paper's optimiser settings are the same for every task.
-    let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
     let (input, labels) =
         random_batch::<AB>(case.batch, case.seq_len, config.vocab_size, 1, device);
-    let mut update = |model: BertClassifier<AB>, dropout_seed: u64| {
+    let seconds = time_updates::<AB>(config, case.slices, case.steps, device, |_| {
+        (input.clone(), labels.clone())
+    })?;
+    Ok(measurement(case, seconds))
+}
+
+/// Updates a random classifier of shape `config` as `lmc finetune` does (gradients with dropout
+/// in `slices` row slices, then AdamW with the paper's settings, the same for every task, at a
+/// fixed learning rate): once untimed on `batch(0)`, then `steps` times on `batch(1)` …
+/// `batch(steps)`, update `i` with dropout seed `i`. Returns the seconds of the timed updates,
+/// counted until the device has finished them.
+fn time_updates<AB: AutodiffBackend>(
+    config: &BertConfig,
+    slices: usize,
+    steps: usize,
+    device: &AB::Device,
+    mut batch: impl FnMut(usize) -> (BertInput<AB>, Tensor<AB, 1, Int>),
+) -> Result<f64> {
+    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
+    let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
+    let mut update = |model: BertClassifier<AB>, index: usize| {
+        let (input, labels) = batch(index);
         let BatchGradients { gradients, .. } =
-            batch_gradients(&model, input.clone(), labels.clone(), case.slices, dropout_seed);
+            batch_gradients(&model, input, labels, slices, index as u64);
         optimizer.step(model, &gradients, 2e-5).0
     };
     model = update(model, 0);
     let start = Instant::now();
-    for step in 0..case.steps {
-        model = update(model, step as u64 + 1);
+    for index in 1..=steps {
+        model = update(model, index);
     }
     // Asynchronous backends (CUDA) may still be computing the last update.
     AB::sync(device).map_err(|error| TrainError::Device(format!("{error:?}")))?;
+    let seconds = start.elapsed().as_secs_f64();
     drop(model);
-    Ok(measurement(case, start))
+    Ok(seconds)
 }
 
 /// The time training updates on a list of real batches took.
@@ -240,9 +259,9 @@ pub fn measure_training_on_batches<AB: AutodiffBackend>(
     device: &AB::Device,
 ) -> Result<BatchesMeasurement> {
     let invalid = |message: String| Err(TrainError::InvalidRecipe(message));
-    let Some(first) = batches.first() else {
+    if batches.is_empty() {
         return invalid("no batches to time".into());
-    };
+    }
     if slices == 0 {
         return invalid("slices must be at least 1".into());
     }
@@ -252,30 +271,14 @@ pub fn measure_training_on_batches<AB: AutodiffBackend>(
             batch.seq_len, config.max_position_embeddings
         ));
     }
-    if let Some(label) = batches.iter().flat_map(|b| &b.labels).find(|&&l| !(0..3).contains(&l)) {
-        return invalid(format!("label {label}: the timed classifier has 3 labels"));
+    if let Some(label) =
+        batches.iter().flat_map(|b| &b.labels).find(|&&l| !(0..NUM_LABELS as i64).contains(&l))
+    {
+        return invalid(format!("label {label}: the timed classifier has {NUM_LABELS} labels"));
     }
-    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
-    let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
-    let mut update = |model: BertClassifier<AB>, batch: &PaddedBatch, dropout_seed: u64| {
-        let tensors = batch.to_tensors::<AB>(device);
-        let input = BertInput {
-            input_ids: tensors.input_ids,
-            token_type_ids: tensors.token_type_ids,
-            attention_mask: tensors.attention_mask,
-        };
-        let BatchGradients { gradients, .. } =
-            batch_gradients(&model, input, tensors.labels, slices, dropout_seed);
-        optimizer.step(model, &gradients, 2e-5).0
-    };
-    model = update(model, first, 0);
-    let start = Instant::now();
-    for (step, batch) in batches.iter().enumerate() {
-        model = update(model, batch, step as u64 + 1);
-    }
-    AB::sync(device).map_err(|error| TrainError::Device(format!("{error:?}")))?;
-    let seconds = start.elapsed().as_secs_f64();
-    drop(model);
+    let seconds = time_updates::<AB>(config, slices, batches.len(), device, |index| {
+        model_input(batches[index.saturating_sub(1)].to_tensors::<AB>(device))
+    })?;
     let examples = batches.iter().map(|b| b.batch_size).sum();
     Ok(BatchesMeasurement {
         batches: batches.len(),
