@@ -384,6 +384,15 @@ impl FlexTensor {
             copy_2d_tiled(
                 &mut dst, src, offset, shape[0], shape[1], strides[0], strides[1],
             );
+        } else if all_positive
+            && self.layout.num_dims() <= COLLAPSE_MAX_RANK
+            && strides[shape.len() - 1] == 1
+        {
+            // lmc patch: an ND layout whose innermost dim is contiguous
+            // (attention's `[batch, heads, seq, head]` swapped to
+            // `[batch, seq, heads, head]`) copies whole inner runs
+            // instead of walking every element through `StridedIter`.
+            copy_inner_runs(&mut dst, src, offset, shape, strides);
         } else {
             // General fallback: covers negative strides (flipped
             // tensors) and ND layouts that can't collapse to ≤2D.
@@ -551,6 +560,38 @@ fn collapse_for_copy(shape: &[usize], strides: &[isize]) -> CollapsedLayout {
     }
 
     out
+}
+
+/// lmc patch: appends to `dst`, in row-major order, the elements of the layout `shape` /
+/// `strides` (all strides positive, the last one 1, rank at most [`COLLAPSE_MAX_RANK`]) starting
+/// at `offset` in `src`, one contiguous run of the innermost dim at a time.
+fn copy_inner_runs<E: Copy>(
+    dst: &mut Vec<E>,
+    src: &[E],
+    offset: isize,
+    shape: &[usize],
+    strides: &[isize],
+) {
+    let rank = shape.len();
+    let run = shape[rank - 1];
+    let outer_shape = &shape[..rank - 1];
+    let outer_strides = &strides[..rank - 1];
+    let runs: usize = outer_shape.iter().product();
+    let mut index = [0usize; COLLAPSE_MAX_RANK];
+    let mut start = offset;
+    for _ in 0..runs {
+        let first = start as usize;
+        dst.extend_from_slice(&src[first..first + run]);
+        for dim in (0..rank - 1).rev() {
+            index[dim] += 1;
+            start += outer_strides[dim];
+            if index[dim] < outer_shape[dim] {
+                break;
+            }
+            start -= outer_strides[dim] * outer_shape[dim] as isize;
+            index[dim] = 0;
+        }
+    }
 }
 
 /// Tiled 2D copy from a strided source into a contiguous destination.
