@@ -222,7 +222,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for AddGradients<'_, B> {
         let shape: [usize; D] = dims.try_into().expect("same parameter, same rank");
         let extra = extra.reshape(shape);
         let value = param.val();
-        let sum = match value.grad(self.gradients) {
+        let sum = match value.grad_remove(self.gradients) {
             Some(own) => own + extra,
             None => extra,
         };

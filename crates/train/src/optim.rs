@@ -81,11 +81,12 @@ impl<B: Backend> AdamW<B> {
     }
 
     /// One update of every parameter of `module` that has a gradient in `gradients`, with
-    /// learning rate `learning_rate`.
+    /// learning rate `learning_rate`. The gradients are consumed: each parameter's is taken out
+    /// of `gradients`, so that on the CPU its buffer is updated without a copy.
     pub fn step<AB, M>(
         &mut self,
         module: M,
-        gradients: &AB::Gradients,
+        gradients: AB::Gradients,
         learning_rate: f64,
     ) -> (M, UpdateReport)
     where
@@ -100,7 +101,7 @@ impl<B: Backend> AdamW<B> {
     fn step_on_path<AB, M>(
         &mut self,
         module: M,
-        gradients: &AB::Gradients,
+        mut gradients: AB::Gradients,
         learning_rate: f64,
         fused: Option<bool>,
     ) -> (M, UpdateReport)
@@ -109,7 +110,7 @@ impl<B: Backend> AdamW<B> {
         M: AutodiffModule<AB>,
     {
         let mut norm = SquaredNorm::<AB> {
-            gradients,
+            gradients: &gradients,
             total: None,
         };
         module.visit(&mut norm);
@@ -124,7 +125,7 @@ impl<B: Backend> AdamW<B> {
         self.updates += 1;
         let t = self.updates as f64;
         let mut mapper = Update::<AB> {
-            gradients,
+            gradients: &mut gradients,
             moments: &mut self.moments,
             position: 0,
             settings: self.settings,
@@ -264,7 +265,7 @@ impl<AB: AutodiffBackend> ModuleVisitor<AB> for SquaredNorm<'_, AB> {
 
 /// The AdamW update of each parameter, in visiting order.
 struct Update<'a, AB: AutodiffBackend> {
-    gradients: &'a AB::Gradients,
+    gradients: &'a mut AB::Gradients,
     moments: &'a mut Vec<Option<Moments<AB::InnerBackend>>>,
     position: usize,
     settings: AdamWSettings,
@@ -360,11 +361,11 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
             self.moments.resize(position + 1, None);
         }
         let c = self.coefficients(D >= 2);
-        let gradients = self.gradients;
+        let gradients = &mut *self.gradients;
         let fused = &mut self.fused;
         let slot = &mut self.moments[position];
         param.map(|tensor| {
-            let Some(gradient) = tensor.grad(gradients) else {
+            let Some(gradient) = tensor.grad_remove(gradients) else {
                 return tensor;
             };
             let dims = tensor.dims();
@@ -493,7 +494,7 @@ mod tests {
             grads_w[0].push(1.0);
             grads_w[1].push(2.0);
             grads_b.push(1.0);
-            model = optimizer.step(model, &gradients, lr).0;
+            model = optimizer.step(model, gradients, lr).0;
         }
         let w = values(model.linear.weight.val());
         let b = values(model.linear.bias.as_ref().unwrap().val());
@@ -523,7 +524,7 @@ mod tests {
             for step in 0..3 {
                 let gradients = model.linear.forward(x.clone()).powi_scalar(2).sum().backward();
                 let lr = 1e-3 * (step + 1) as f64;
-                model = optimizer.step_on_path(model, &gradients, lr, Some(fused)).0;
+                model = optimizer.step_on_path(model, gradients, lr, Some(fused)).0;
             }
             (
                 values(model.linear.weight.val()),
@@ -545,7 +546,7 @@ mod tests {
         let x = Tensor::<AB, 2>::from_data([[3.0, 4.0]], &device);
         let gradients = model.linear.forward(x).sum().backward();
         let mut optimizer = AdamW::new(settings(Some(1.0)));
-        let (_, report) = optimizer.step(model, &gradients, 0.0);
+        let (_, report) = optimizer.step(model, gradients, 0.0);
         // Gradients: w = (3, 4), b = 1, so the norm is √26.
         assert!((report.grad_norm - 26f64.sqrt()).abs() < 1e-5);
     }
@@ -559,7 +560,7 @@ mod tests {
         let x = Tensor::<AB, 2>::from_data([[0.5, -1.0, 2.0]], &device);
         let gradients = model.linear.forward(x).sum().backward();
         let mut optimizer = AdamW::<Flex>::new(settings(Some(1.0)));
-        optimizer.step(model, &gradients, 1e-3);
+        optimizer.step(model, gradients, 1e-3);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("optimizer.safetensors");
         optimizer.save(&path).unwrap();

@@ -392,7 +392,7 @@ pub fn train<AB: AutodiffBackend>(
             });
         }
         let learning_rate = schedule.learning_rate(step);
-        let (updated, report) = optimizer.step(model, &gradients, learning_rate);
+        let (updated, report) = optimizer.step(model, gradients, learning_rate);
         model = updated;
         let done = step + 1;
         let record = StepRecord {

@@ -212,7 +212,7 @@ fn time_updates<AB: AutodiffBackend>(
         let (input, labels) = batch(index);
         let BatchGradients { gradients, .. } =
             batch_gradients(&model, input, labels, slices, index as u64);
-        optimizer.step(model, &gradients, 2e-5).0
+        optimizer.step(model, gradients, 2e-5).0
     };
     model = update(model, 0);
     let start = Instant::now();
