@@ -14,8 +14,9 @@ pub enum BenchTarget {
     /// MiniLM-L6 inference and training-step throughput: lmc (burn, flex) vs PyTorch + transformers,
     /// on random full-length batches and on real CoLA and MNLI batches.
     Model {
-        /// Timed steps per case (inference runs twice as many).
-        #[arg(long, default_value_t = 3)]
+        /// Timed steps per case (inference runs twice as many). Fewer than 8 leave a length-32
+        /// case under two seconds of timing, too short on this drifting machine.
+        #[arg(long, default_value_t = 8)]
         steps: usize,
         /// CPU threads for both frameworks.
         #[arg(long, default_value_t = 2)]
