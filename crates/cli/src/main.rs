@@ -118,8 +118,63 @@ fn main() -> ExitCode {
     match run_command(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `error` and its causes on one line, `: `-separated, leaving out a cause whose text the line
+/// already holds (many messages embed their source, which `{:#}` would print twice).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    /// An error whose message embeds its source, as the crates' `"{path}: {source}"` errors do.
+    #[derive(Debug)]
+    struct Embedding {
+        path: String,
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for Embedding {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}: {}", self.path, self.source)
+        }
+    }
+
+    impl std::error::Error for Embedding {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn causes_already_in_the_message_are_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let error = anyhow::Error::new(Embedding {
+            path: "m/config.json".into(),
+            source: io,
+        })
+        .context("model `m`");
+        assert_eq!(one_line(&error), "model `m`: m/config.json: No such file");
+    }
+
+    #[test]
+    fn causes_not_in_the_message_are_appended() {
+        let error = anyhow::anyhow!("disk full").context("cannot write runs/x");
+        assert_eq!(one_line(&error), "cannot write runs/x: disk full");
     }
 }
