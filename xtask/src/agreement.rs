@@ -218,7 +218,6 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The finished run of `seed` in a population directory (`seed{N}-<hash>`).
 /// The run directory of `seed` that `lmc finetune` reported in `printed` (its summary lines are
 /// `seedN  trained  loss L  DIR` and `seedN  done  DIR`). Read from the report, not from the
 /// population directory, which may also hold runs of earlier configurations of the same seed.
