@@ -110,9 +110,8 @@ fn model(steps: usize, threads: usize, rounds: usize) -> anyhow::Result<()> {
 
 /// One run of lmc's throughput bench; it also writes the real batches into `out`.
 fn measure_lmc(steps: usize, threads: usize, out: &Path) -> anyhow::Result<Cases> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     json_lines(
-        Command::new(cargo)
+        crate::cargo_command()
             .args(["bench", "--profile", "optimized", "-p", "lmc-train", "--bench", "throughput", "--"])
             .args(["--steps", &steps.to_string(), "--threads", &threads.to_string()])
             .arg("--batches-out")

@@ -67,11 +67,33 @@ fn setup() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// A command running the cargo that runs xtask, without the package variables `cargo run` gave
+/// xtask (`CARGO_PKG_*`, `CARGO_MANIFEST_*`, `CARGO_CRATE_NAME`, `CARGO_BIN_NAME`,
+/// `CARGO_PRIMARY_PACKAGE`). Inherited by a nested cargo, they change the fingerprints of
+/// dependencies that read them, so `cargo build` and `cargo xtask` rebuilt each other's whole
+/// dependency tree (about 15 minutes on 2 cores).
+pub fn cargo_command() -> std::process::Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = std::process::Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                name.as_ref(),
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Builds the `lmc` binary with the optimised profile and the given cargo `features` of lmc-cli,
 /// and returns its path.
 fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = std::process::Command::new(cargo);
+    let mut command = cargo_command();
     command.current_dir(workspace_root()).args([
         "build",
         "--quiet",
@@ -137,5 +159,33 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::cargo_command;
+
+    #[test]
+    fn nested_cargo_drops_the_package_variables_of_cargo_run() {
+        // `cargo test` gives this test binary the same package variables `cargo run` gives xtask.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        let command = cargo_command();
+        let removed: Vec<&OsStr> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name)
+            .collect();
+        for name in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_MANIFEST_DIR"] {
+            assert!(removed.contains(&OsStr::new(name)), "{name} kept: {removed:?}");
+        }
+        assert!(
+            removed
+                .iter()
+                .all(|name| !matches!(name.to_str(), Some("CARGO" | "CARGO_HOME" | "CARGO_TARGET_DIR"))),
+            "{removed:?}"
+        );
     }
 }
