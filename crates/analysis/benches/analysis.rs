@@ -1,10 +1,13 @@
 //! Benchmarks: the convexity gap (linear-time hull vs the cubic definition) on 10- and 1,000-point
-//! curves, and spectral clustering of 100 and 1,000 models.
+//! curves, spectral clustering of 100 and 1,000 models, and the separation test of 100 models
+//! with 99 shuffles.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use lmc_analysis::{BarrierMatrix, ClusterOptions, Curve, spectral_clustering};
+use lmc_analysis::{
+    BarrierMatrix, ClusterOptions, Curve, SeparationOptions, separation_test, spectral_clustering,
+};
 
 /// A deterministic bumpy curve: a parabola plus a few bumps.
 fn curve(points: usize) -> Curve {
@@ -68,5 +71,20 @@ fn clustering(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, convexity_gap, clustering);
+fn separation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("separation_test");
+    group.sample_size(10);
+    let cluster = ClusterOptions::default();
+    let options = SeparationOptions {
+        permutations: 99,
+        seed: 42,
+    };
+    let d = planted(100);
+    group.bench_with_input(BenchmarkId::from_parameter(100), &d, |b, d| {
+        b.iter(|| separation_test(black_box(d), &cluster, &options).expect("test"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, convexity_gap, clustering, separation);
 criterion_main!(benches);

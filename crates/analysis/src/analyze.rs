@@ -10,7 +10,7 @@
 //! | `clusters.parquet`, `clusters.csv` | `model` (str), `cluster` (u32), `centroid_distance` (f64), `diagnostic_metric` (f64), `in_domain_metric` (f64) |
 //! | `cluster_stats.parquet`, `cluster_stats.csv` | `cluster` (u32), `size` (u32), `{diagnostic,in_domain}_{mean,std,min,max}` (f64, nullable) and, with HANS data, `hans_<heuristic>_<label>_{mean,std,min,max}` (label with `_` for `-`) |
 //! | `correlation.json` | centroid distance vs diagnostic metric: Pearson r, Spearman ρ, bootstrap interval of r, least-squares line |
-//! | `analysis.json` | everything above except the matrices, plus eigenvalues, eigengap, within/between barrier summaries, triangle check and the options |
+//! | `analysis.json` | everything above except the matrices, plus eigenvalues, eigengap, within/between barrier summaries, the separation test, triangle check and the options |
 //! | `summary.md` | a human-readable digest |
 
 use std::path::{Path, PathBuf};
@@ -23,6 +23,9 @@ use crate::error::{AnalysisError, Result};
 use crate::io::{write_atomically, write_csv, write_parquet};
 use crate::matrix::{BarrierMatrix, TriangleCheck};
 use crate::report::{BarrierSummary, ClusterStats, HansCells, cluster_stats, within_between};
+use crate::separation::{
+    SeparationOptions, SeparationTest, separation_statistic, separation_test,
+};
 use crate::spectral::{CentroidAxis, ClusterOptions, Clustering, KChoice, SpectralEmbedding};
 use crate::stats::{BootstrapOptions, Correlation, Summary, correlate};
 use crate::tables::{EndpointsTable, HansTable, MatrixSpec, PairsTable, Quantity, schema};
@@ -40,6 +43,9 @@ pub struct AnalyzeOptions {
     pub bootstrap: BootstrapOptions,
     /// Tolerance of the triangle-inequality check (default 1e-9).
     pub triangle_tolerance: f64,
+    /// Permutation test of the clusters' separation (default: 999 shuffles, seed 42).
+    #[serde(default)]
+    pub separation: SeparationOptions,
 }
 
 impl Default for AnalyzeOptions {
@@ -50,6 +56,7 @@ impl Default for AnalyzeOptions {
             cluster: ClusterOptions::default(),
             bootstrap: BootstrapOptions::default(),
             triangle_tolerance: 1e-9,
+            separation: SeparationOptions::default(),
         }
     }
 }
@@ -85,6 +92,9 @@ pub struct Analysis {
     pub convexity_gap_summary: BarrierSummary,
     /// Endpoint barrier within vs between clusters.
     pub endpoint_barrier_summary: BarrierSummary,
+    /// Whether the clusters separate the convexity gaps more than clusters of shuffled matrices
+    /// do; `None` when the clustering has no pair within or no pair between clusters.
+    pub separation: Option<SeparationTest>,
     /// Triangle-inequality check of the convexity-gap matrix.
     pub triangle: TriangleCheck,
 }
@@ -178,8 +188,17 @@ pub fn analyze_tables(
         hans.as_ref()
             .map(|(names, values)| HansCells { names, values }),
     )?;
+    let separation = match separation_statistic(&convexity_gap, &clustering.labels) {
+        Some(_) => Some(separation_test(
+            &convexity_gap,
+            cluster,
+            &options.separation,
+        )?),
+        None => None,
+    };
     Ok(Analysis {
         options: options.clone(),
+        separation,
         convexity_gap_summary: within_between(&convexity_gap, &clustering.labels)?,
         endpoint_barrier_summary: within_between(&endpoint_barrier, &clustering.labels)?,
         triangle: convexity_gap.triangle_inequality(options.triangle_tolerance),
@@ -437,6 +456,25 @@ impl Analysis {
                 ));
             }
         }
+        md.push('\n');
+        md.push_str(&match &self.separation {
+            Some(test) => format!(
+                "Separation: the mean convexity gap between clusters exceeds the mean within them by \
+                 {:.4}; clusterings of {} shuffles of the matrix reach a median of {:.4}, and {} \
+                 (p = {:.4}).\n",
+                test.statistic,
+                test.options.permutations,
+                test.null_median,
+                if test.p_value <= 0.05 {
+                    "the observed split is stronger than chance"
+                } else {
+                    "the observed split is not stronger than chance"
+                },
+                test.p_value
+            ),
+            None => "Separation: not tested (no pair within or no pair between clusters).\n"
+                .to_owned(),
+        });
         let t = &self.triangle;
         md.push_str(&format!(
             "\nTriangle inequality of the convexity-gap matrix: {} of {} triples violate it by more than {} \

@@ -15,8 +15,10 @@
 //! every model on the paper's centroid-distance axis ([`CentroidAxis`]), correlates it with the
 //! model's diagnostic metric (Pearson, Spearman, a seeded bootstrap interval), summarises each
 //! cluster (including the six HANS cells for MNLI), compares barriers within and between clusters,
-//! checks the triangle inequality of `D`, and writes tables, JSON and a Markdown summary
-//! ([`Analysis::write`]). [`training_dynamics`] follows cluster membership across checkpoints.
+//! tests whether the clusters separate `D` more than clusters of shuffled matrices do
+//! ([`separation_test`]), checks the triangle inequality of `D`, and writes tables, JSON and a
+//! Markdown summary ([`Analysis::write`]). [`training_dynamics`] follows cluster membership
+//! across checkpoints.
 //!
 //! The contract with the sweep crate, which writes the result tables, is [`schema`]. The crate uses
 //! polars for tables and linfa for k-means and the eigendecomposition; it never links the deep
@@ -59,6 +61,7 @@ mod error;
 mod io;
 mod matrix;
 mod report;
+mod separation;
 mod spectral;
 mod stats;
 mod tables;
@@ -69,6 +72,9 @@ pub use dynamics::{Checkpoint, Dynamics, MAX_ALIGNED_CLUSTERS, Switch, training_
 pub use error::{AnalysisError, CurveError, MatrixProblem, Result};
 pub use matrix::{BarrierMatrix, DEFAULT_MATRIX_TOLERANCE, TriangleCheck};
 pub use report::{BarrierSummary, ClusterStats, HansCells, cluster_stats, within_between};
+pub use separation::{
+    SeparationOptions, SeparationTest, separation_statistic, separation_test,
+};
 pub use spectral::{
     CentroidAxis, ClusterOptions, Clustering, KChoice, KMeansOptions, SpectralEmbedding, affinity,
     centroid_axis, spectral_clustering,

@@ -592,11 +592,13 @@ fn comparison_rows(
     };
     let mut sizes: Vec<usize> = record.cluster_stats.iter().map(|s| s.size).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    let smallest = record
+    let smallest_size = record.cluster_stats.iter().map(|s| s.size).min();
+    let smallest: Vec<usize> = record
         .cluster_stats
         .iter()
-        .min_by_key(|s| s.size)
-        .map(|s| s.cluster);
+        .filter(|s| Some(s.size) == smallest_size)
+        .map(|s| s.cluster)
+        .collect();
     let worst = record
         .cluster_stats
         .iter()
@@ -630,6 +632,19 @@ fn comparison_rows(
             format_optional(record.convexity_gap_summary.between.mean),
         ],
         vec![
+            "between minus within, against shuffled matrices (permutation p)".to_owned(),
+            reference.map_or_else(String::new, |_| "not tested".to_owned()),
+            record.separation.map_or_else(
+                || "—".to_owned(),
+                |s| {
+                    format!(
+                        "{:.4} vs shuffles' median {:.4} (p = {:.3}, {} shuffles)",
+                        s.statistic, s.null_median, s.p_value, s.options.permutations
+                    )
+                },
+            ),
+        ],
+        vec![
             "convexity gap of the mean G–H in-domain loss curve".to_owned(),
             paper(reference.map(|r| r.mean_gh_curve_convexity_gap), true),
             gh_curve.map_or_else(|| "—".to_owned(), |c| format!("{:.4}", c.convexity_gap())),
@@ -645,9 +660,12 @@ fn comparison_rows(
         vec![
             "smallest cluster is the worst on the diagnostic metric".to_owned(),
             reference.map_or_else(String::new, |r| r.finding.to_owned()),
-            match (smallest, worst) {
-                (Some(s), Some(w)) if s == w => format!("yes (cluster {s})"),
-                (Some(s), Some(w)) => format!("no (smallest: cluster {s}; worst: cluster {w})"),
+            match (smallest.as_slice(), worst) {
+                ([s], Some(w)) if *s == w => format!("yes (cluster {s})"),
+                ([s], Some(w)) => format!("no (smallest: cluster {s}; worst: cluster {w})"),
+                ([_, _, ..], Some(w)) => {
+                    format!("— (no smallest: the smallest size is shared; worst: cluster {w})")
+                }
                 _ => "—".to_owned(),
             },
         ],

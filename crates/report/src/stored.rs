@@ -145,6 +145,23 @@ pub struct AnalysisRecord {
     pub endpoint_barrier_summary: StoredBarrierSummary,
     /// Triangle check of the convexity-gap matrix.
     pub triangle: StoredTriangle,
+    /// Permutation test of the clusters' separation (absent from analyses written before it
+    /// existed, `null` when it could not run).
+    #[serde(default)]
+    pub separation: Option<StoredSeparation>,
+}
+
+/// The separation test of `analysis.json` ([`lmc_analysis::SeparationTest`]).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct StoredSeparation {
+    /// Shuffles and seed.
+    pub options: lmc_analysis::SeparationOptions,
+    /// Mean between-cluster minus mean within-cluster convexity gap.
+    pub statistic: f64,
+    /// Median of the statistic over the shuffles.
+    pub null_median: f64,
+    /// Permutation p-value.
+    pub p_value: f64,
 }
 
 /// One model's row: what every per-model figure needs.

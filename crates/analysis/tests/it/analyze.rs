@@ -193,6 +193,10 @@ fn analyze_finds_the_planted_basins_and_writes_every_table() {
     assert!(analysis.convexity_gap_summary.between.min.expect("pairs") > 1.0);
     assert_eq!(analysis.convexity_gap_summary.within.count, 6);
     assert_eq!(analysis.convexity_gap_summary.between.count, 9);
+    // Of the C(15, 6) = 5,005 ways to deal the six zero gaps to pairs, 10 form two basins of three.
+    let separation = analysis.separation.expect("pairs within and between");
+    assert!(separation.statistic > 1.0, "{separation:?}");
+    assert!(separation.p_value < 0.02, "{separation:?}");
 
     let stats = &analysis.cluster_stats;
     assert_eq!(stats[0].size, 3);
@@ -263,7 +267,9 @@ fn analyze_finds_the_planted_basins_and_writes_every_table() {
     assert!(correlation["correlation"]["pearson"].as_f64().expect("r") < -0.9);
     let summary = std::fs::read_to_string(out.join("summary.md")).expect("read");
     assert!(
-        summary.contains("Pearson r") && summary.contains("lexical_overlap/non-entailment"),
+        summary.contains("Pearson r")
+            && summary.contains("lexical_overlap/non-entailment")
+            && summary.contains("stronger than chance (p = 0.0"),
         "{summary}"
     );
 }

@@ -111,6 +111,7 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
         "HANS-LO accuracy",
         "lexical_overlap/non-entailment",
         "yes (cluster 1)",
+        "between minus within, against shuffled matrices (permutation p)",
     ] {
         assert!(html.contains(expected), "report.html lacks {expected:?}");
     }
@@ -120,6 +121,14 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
     assert!(markdown.contains(
         "| cluster sizes (largest first) | 88 / 12 (88 % / 12 %) | 4 / 2 (67 % / 33 %) |"
     ));
+    let separation = markdown
+        .lines()
+        .find(|line| line.starts_with("| between minus within"))
+        .expect("separation row");
+    assert!(
+        separation.contains("| not tested |") && separation.contains("(p = 0.0"),
+        "{separation}"
+    );
 }
 
 #[test]
@@ -166,4 +175,30 @@ fn a_missing_analysis_is_an_error_naming_the_file() {
     let error = write_report(&inputs, &root.path().join("report")).expect_err("no analysis");
     assert!(matches!(error, ReportError::Io { .. }));
     assert!(error.to_string().contains("analysis.json"), "{error}");
+}
+
+#[test]
+fn clusters_of_equal_size_have_no_smallest() {
+    let root = TempDir::new().expect("temp dir");
+    let results = root.path().join("results");
+    let halves = |i: usize| if i < 3 { 'a' } else { 'b' };
+    write_results(&results, &halves);
+    let analysis = root.path().join("analysis");
+    analyze(&results, &AnalyzeOptions::default())
+        .expect("analyses")
+        .write(&analysis)
+        .expect("writes");
+    let inputs = ReportInputs {
+        results_dir: results,
+        analysis_dir: analysis,
+        context: ReportContext::default(),
+    };
+    let out = root.path().join("report");
+    write_report(&inputs, &out).expect("writes the report");
+    let markdown = std::fs::read_to_string(out.join(MARKDOWN_FILE)).expect("report.md");
+    let row = markdown
+        .lines()
+        .find(|line| line.starts_with("| smallest cluster is the worst"))
+        .expect("smallest-cluster row");
+    assert!(row.contains("no smallest: the smallest size is shared"), "{row}");
 }
