@@ -4,9 +4,11 @@
 use std::path::Path;
 use std::process::Command;
 
-fn reproduce(out: &Path) -> std::process::Output {
+fn reproduce(out: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_lmc"))
-        .args(["reproduce", "cola", "--preset", "smoke", "--out"])
+        .args(["reproduce", "cola", "--preset", "smoke"])
+        .args(extra)
+        .arg("--out")
         .arg(out)
         .arg("--data-dir")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
@@ -18,7 +20,7 @@ fn reproduce(out: &Path) -> std::process::Output {
 fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cola-smoke");
-    let first = reproduce(&out);
+    let first = reproduce(&out, &[]);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(first.status.success(), "{stderr}");
     for stage in ["[2/5]", "[3/5]", "[4/5]", "[5/5]"] {
@@ -54,7 +56,7 @@ fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
     assert!(html.contains("<svg"), "figures are inline");
 
     let pairs_before = std::fs::read(out.join("results/pairs.parquet")).unwrap();
-    let second = reproduce(&out);
+    let second = reproduce(&out, &[]);
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(second.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&second.stdout);
@@ -65,4 +67,34 @@ fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
     assert_eq!(skipped, 3, "finished runs are skipped:\n{stdout}");
     let pairs_after = std::fs::read(out.join("results/pairs.parquet")).unwrap();
     assert!(pairs_before == pairs_after, "stored sweep results are kept");
+}
+
+#[test]
+fn shared_head_seeds_train_one_group_per_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cola-heads");
+    let output = reproduce(&out, &["--seeds", "4", "--head-seeds", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let calls: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("$ lmc finetune"))
+        .collect();
+    assert_eq!(calls.len(), 2, "{stderr}");
+    assert!(calls[0].contains("--seeds 0,2 --head-seed 0"), "{}", calls[0]);
+    assert!(calls[1].contains("--seeds 1,3 --head-seed 1"), "{}", calls[1]);
+    let mut runs: Vec<String> = std::fs::read_dir(out.join("population"))
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.path().join("done.json").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().rsplit_once('-').unwrap().0.to_owned())
+        .collect();
+    runs.sort();
+    assert_eq!(runs, ["seed0", "seed1", "seed2-head0", "seed3-head1"]);
+    let html = std::fs::read_to_string(out.join("report/report.html")).unwrap();
+    assert!(html.contains("seed s starts from head seed s mod 2"), "the report names the design");
+
+    let refused = reproduce(&out, &["--seeds", "4", "--head-seeds", "5"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--head-seeds 5"));
 }

@@ -28,7 +28,8 @@ use crate::backend::BackendChoice;
 pub enum Preset {
     /// Tiny random BERT, tiny data slices, 3 seeds: the whole pipeline in minutes (CI).
     Smoke,
-    /// all-MiniLM-L6-v2 on the offline data, sized for a 2-core CPU.
+    /// all-MiniLM-L6-v2 on the offline data, sized for a 2-core CPU; the 8 seeds share two head
+    /// initialisations.
     Default,
     /// Sized for one GPU (not yet timed on one): all-MiniLM-L6-v2, the paper's recipe on all the
     /// (offline) data, 12 seeds, 10 α, 512 examples per set. Meant for `--backend cuda`.
@@ -59,6 +60,12 @@ pub struct ReproduceArgs {
     /// Seeds of the population [default: the preset's].
     #[arg(long)]
     pub seeds: Option<u64>,
+    /// Classifier-head initialisations the population shares: seed s starts from head seed
+    /// s mod K, while every seed keeps its own data order and dropout. K = the number of seeds is
+    /// the paper's design (each seed its own head) [default: 2 for the default preset, one per
+    /// seed otherwise].
+    #[arg(long)]
+    pub head_seeds: Option<u64>,
     /// Cache directory of the pretrained model [default: $LMC_CACHE_DIR or ~/.cache/lmc].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -67,6 +74,8 @@ pub struct ReproduceArgs {
 /// The sizes of each stage for one preset and task.
 struct Plan {
     seeds: u64,
+    /// Head initialisations shared by the seeds (`None`: one per seed, as in the paper).
+    head_seeds: Option<u64>,
     finetune_preset: &'static str,
     alphas: usize,
     examples_per_set: usize,
@@ -78,6 +87,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
     match preset {
         Preset::Smoke => Plan {
             seeds: 3,
+            head_seeds: None,
             finetune_preset: "smoke",
             alphas: 5,
             examples_per_set: 32,
@@ -85,6 +95,10 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         },
         Preset::Default => Plan {
             seeds: 8,
+            // With a few hundred updates, two seeds are linearly connected when they share the
+            // head's initialisation and separated by a barrier when they do not (ARCHITECTURE.md,
+            // "What the default preset shows"): two heads give two basins of four seeds.
+            head_seeds: Some(2),
             finetune_preset: "default",
             alphas: 6,
             examples_per_set: 256,
@@ -95,6 +109,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         },
         Preset::Gpu => Plan {
             seeds: 12,
+            head_seeds: None,
             finetune_preset: "paper",
             alphas: 10,
             examples_per_set: 512,
@@ -105,6 +120,7 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         },
         Preset::Paper => Plan {
             seeds: 100,
+            head_seeds: None,
             finetune_preset: "paper",
             alphas: 10,
             examples_per_set: 512,
@@ -150,6 +166,29 @@ fn stage(number: usize, name: &str, args: &[String]) -> anyhow::Result<f64> {
     Ok(seconds)
 }
 
+/// The `lmc finetune` calls of a population: `--seeds` and `--head-seed` of each. With fewer head
+/// seeds than seeds, seed s joins the call of head seed s mod k; otherwise one call, where each
+/// seed is its own head seed.
+fn seed_groups(seeds: u64, head_seeds: Option<u64>) -> Vec<(String, Option<u64>)> {
+    match head_seeds {
+        Some(k) if k < seeds => (0..k)
+            .map(|head| {
+                let members: Vec<String> =
+                    (head..seeds).step_by(k as usize).map(|s| s.to_string()).collect();
+                (members.join(","), Some(head))
+            })
+            .collect(),
+        _ => vec![(format!("0..{seeds}"), None)],
+    }
+}
+
+fn describe_heads(seeds: u64, head_seeds: Option<u64>) -> String {
+    match head_seeds {
+        Some(k) if k < seeds => format!("{k}, shared: seed s starts from head seed s mod {k}"),
+        _ => "one per seed (the paper's design)".to_owned(),
+    }
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -158,6 +197,12 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let plan = plan(args.preset, args.task);
     let seeds = args.seeds.unwrap_or(plan.seeds);
+    let head_seeds = args.head_seeds.or(plan.head_seeds);
+    if let Some(k) = head_seeds {
+        if k == 0 || k > seeds {
+            anyhow::bail!("--head-seeds {k}: need between 1 and the number of seeds ({seeds})");
+        }
+    }
     let preset = preset_name(args.preset);
     crate::backend::check(args.backend)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(args.task, preset, args.backend));
@@ -203,21 +248,27 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let report = out.join("report");
     let data_dir_arg = path(&data_dir);
 
-    let mut finetune = strings(&["finetune", "--task", args.task.as_str(), "--preset", plan.finetune_preset]);
-    finetune.extend([
-        "--seeds".to_owned(),
-        format!("0..{seeds}"),
-        "--data-dir".to_owned(),
-        data_dir_arg.clone(),
-        "--out".to_owned(),
-        path(&population),
-    ]);
-    if let Some(model) = &model {
-        finetune.extend(["--model".to_owned(), path(model)]);
+    let mut finetune_seconds = 0.0;
+    for (seed_list, head_seed) in seed_groups(seeds, head_seeds) {
+        let mut finetune =
+            strings(&["finetune", "--task", args.task.as_str(), "--preset", plan.finetune_preset]);
+        finetune.extend(["--seeds".to_owned(), seed_list]);
+        if let Some(head) = head_seed {
+            finetune.extend(["--head-seed".to_owned(), head.to_string()]);
+        }
+        finetune.extend([
+            "--data-dir".to_owned(),
+            data_dir_arg.clone(),
+            "--out".to_owned(),
+            path(&population),
+        ]);
+        if let Some(model) = &model {
+            finetune.extend(["--model".to_owned(), path(model)]);
+        }
+        finetune.extend(["--cache-dir".to_owned(), path(&cache)]);
+        finetune.extend(["--backend".to_owned(), args.backend.as_str().to_owned()]);
+        finetune_seconds += stage(2, "fine-tune the population", &finetune)?;
     }
-    finetune.extend(["--cache-dir".to_owned(), path(&cache)]);
-    finetune.extend(["--backend".to_owned(), args.backend.as_str().to_owned()]);
-    let finetune_seconds = stage(2, "fine-tune the population", &finetune)?;
 
     let sets = format!("id:{n},ood:{n}", n = plan.examples_per_set);
     let sweep = vec![
@@ -252,6 +303,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         "configuration": [
             ["model", model.as_ref().map_or_else(|| if args.preset == Preset::Smoke { "tiny random BERT (2 layers, width 32)".to_owned() } else { path(&minilm) }, |m| path(m))],
             ["seeds", seeds.to_string()],
+            ["head initialisations", describe_heads(seeds, head_seeds)],
             ["finetune preset", plan.finetune_preset.to_owned()],
             ["alpha points", plan.alphas.to_string()],
             ["examples per set", plan.examples_per_set.to_string()],
@@ -279,6 +331,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         "task": args.task.as_str(),
         "preset": preset,
         "seeds": seeds,
+        "head_seeds": head_seeds.filter(|&k| k < seeds).unwrap_or(seeds),
         "alphas": plan.alphas,
         "examples_per_set": plan.examples_per_set,
         "seconds": {
@@ -300,4 +353,31 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         population.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seed_groups;
+
+    #[test]
+    fn shared_heads_split_the_seeds_by_their_remainder() {
+        assert_eq!(
+            seed_groups(8, Some(2)),
+            [("0,2,4,6".to_owned(), Some(0)), ("1,3,5,7".to_owned(), Some(1))]
+        );
+        assert_eq!(
+            seed_groups(5, Some(3)),
+            [
+                ("0,3".to_owned(), Some(0)),
+                ("1,4".to_owned(), Some(1)),
+                ("2".to_owned(), Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn one_head_per_seed_is_one_call() {
+        assert_eq!(seed_groups(8, None), [("0..8".to_owned(), None)]);
+        assert_eq!(seed_groups(4, Some(4)), [("0..4".to_owned(), None)]);
+    }
 }
