@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use lmc_analysis::{AnalyzeOptions, analyze, schema};
 use lmc_report::{
-    FigureOutcome, HTML_FILE, MARKDOWN_FILE, ReportContext, ReportError, ReportInputs, write_report,
+    FigureOutcome, HTML_FILE, MARKDOWN_FILE, ReportContext, ReportError, ReportFiles, ReportInputs,
+    write_report,
 };
 use tempfile::TempDir;
 
@@ -131,12 +132,12 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
     );
 }
 
-#[test]
-fn missing_optional_tables_skip_their_figures_with_a_note() {
-    let root = TempDir::new().expect("temp dir");
-    let results = root.path().join("results");
-    write_results(&results, &named_basin);
-    let analysis = root.path().join("analysis");
+/// Results of six models in the basins `basin_of` names (no surface, checkpoints or HANS cells),
+/// analysed and reported without a context, under `root/report`.
+fn bare_report(root: &Path, basin_of: &dyn Fn(usize) -> char) -> ReportFiles {
+    let results = root.join("results");
+    write_results(&results, basin_of);
+    let analysis = root.join("analysis");
     analyze(&results, &AnalyzeOptions::default())
         .expect("analyses")
         .write(&analysis)
@@ -146,8 +147,13 @@ fn missing_optional_tables_skip_their_figures_with_a_note() {
         analysis_dir: analysis,
         context: ReportContext::default(),
     };
-    let out = root.path().join("report");
-    let files = write_report(&inputs, &out).expect("writes the report");
+    write_report(&inputs, &root.join("report")).expect("writes the report")
+}
+
+#[test]
+fn missing_optional_tables_skip_their_figures_with_a_note() {
+    let root = TempDir::new().expect("temp dir");
+    let files = bare_report(root.path(), &named_basin);
     let skipped: Vec<u8> = files
         .figures
         .iter()
@@ -180,22 +186,9 @@ fn a_missing_analysis_is_an_error_naming_the_file() {
 #[test]
 fn clusters_of_equal_size_have_no_smallest() {
     let root = TempDir::new().expect("temp dir");
-    let results = root.path().join("results");
-    let halves = |i: usize| if i < 3 { 'a' } else { 'b' };
-    write_results(&results, &halves);
-    let analysis = root.path().join("analysis");
-    analyze(&results, &AnalyzeOptions::default())
-        .expect("analyses")
-        .write(&analysis)
-        .expect("writes");
-    let inputs = ReportInputs {
-        results_dir: results,
-        analysis_dir: analysis,
-        context: ReportContext::default(),
-    };
-    let out = root.path().join("report");
-    write_report(&inputs, &out).expect("writes the report");
-    let markdown = std::fs::read_to_string(out.join(MARKDOWN_FILE)).expect("report.md");
+    bare_report(root.path(), &|i: usize| if i < 3 { 'a' } else { 'b' });
+    let markdown =
+        std::fs::read_to_string(root.path().join("report").join(MARKDOWN_FILE)).expect("report.md");
     let row = markdown
         .lines()
         .find(|line| line.starts_with("| smallest cluster is the worst"))
