@@ -80,8 +80,9 @@ fn separation(c: &mut Criterion) {
         seed: 42,
     };
     let d = planted(100);
+    let labels = spectral_clustering(&d, &cluster).expect("clusters").labels;
     group.bench_with_input(BenchmarkId::from_parameter(100), &d, |b, d| {
-        b.iter(|| separation_test(black_box(d), &cluster, &options).expect("test"))
+        b.iter(|| separation_test(black_box(d), &labels, &cluster, &options).expect("test"))
     });
     group.finish();
 }

@@ -23,9 +23,7 @@ use crate::error::{AnalysisError, Result};
 use crate::io::{write_atomically, write_csv, write_parquet};
 use crate::matrix::{BarrierMatrix, TriangleCheck};
 use crate::report::{BarrierSummary, ClusterStats, HansCells, cluster_stats, within_between};
-use crate::separation::{
-    SeparationOptions, SeparationTest, separation_statistic, separation_test,
-};
+use crate::separation::{SeparationOptions, SeparationTest, separation_test};
 use crate::spectral::{CentroidAxis, ClusterOptions, Clustering, KChoice, SpectralEmbedding};
 use crate::stats::{BootstrapOptions, Correlation, Summary, correlate};
 use crate::tables::{EndpointsTable, HansTable, MatrixSpec, PairsTable, Quantity, schema};
@@ -188,14 +186,12 @@ pub fn analyze_tables(
         hans.as_ref()
             .map(|(names, values)| HansCells { names, values }),
     )?;
-    let separation = match separation_statistic(&convexity_gap, &clustering.labels) {
-        Some(_) => Some(separation_test(
-            &convexity_gap,
-            cluster,
-            &options.separation,
-        )?),
-        None => None,
-    };
+    let separation = separation_test(
+        &convexity_gap,
+        &clustering.labels,
+        cluster,
+        &options.separation,
+    )?;
     Ok(Analysis {
         options: options.clone(),
         separation,

@@ -76,34 +76,36 @@ pub fn separation_statistic(d: &BarrierMatrix, labels: &[usize]) -> Option<f64> 
         .then(|| between / between_count as f64 - within / within_count as f64)
 }
 
-/// Clusters `d` with `cluster` and tests the separation of its clusters against `options.permutations`
-/// shuffles of `d` (see the module docs). A shuffle whose clustering has no pair within or no pair
-/// between clusters counts as no separation (statistic 0).
+/// Tests the separation of `labels`, the clustering of `d` with `cluster`, against
+/// `options.permutations` shuffles of `d`, each clustered with `cluster` again (see the module
+/// docs). `None` when `labels` have no pair within or no pair between clusters (e.g. k = 1, or
+/// every model alone). A shuffle whose clustering has no such pairs counts as no separation
+/// (statistic 0).
 ///
 /// # Errors
-/// [`AnalysisError::Statistics`] when `permutations` is 0 or the clustering of `d` itself has no
-/// pair within or no pair between clusters (e.g. k = 1, or every model alone); the errors of
-/// [`spectral_clustering`].
+/// [`AnalysisError::Statistics`] when `permutations` is 0 or `labels` does not have one entry per
+/// model; the errors of [`spectral_clustering`].
 pub fn separation_test(
     d: &BarrierMatrix,
+    labels: &[usize],
     cluster: &ClusterOptions,
     options: &SeparationOptions,
-) -> Result<SeparationTest> {
+) -> Result<Option<SeparationTest>> {
     if options.permutations == 0 {
         return Err(AnalysisError::Statistics(
             "the separation test needs at least one permutation".to_owned(),
         ));
     }
-    let observed = spectral_clustering(d, cluster)?;
-    let statistic = separation_statistic(d, &observed.labels).ok_or_else(|| {
-        AnalysisError::Statistics(format!(
-            "the separation test needs pairs both within and between clusters; the {} models form \
-             {} clusters of sizes {:?}",
-            d.len(),
-            observed.k,
-            observed.sizes()
-        ))
-    })?;
+    if labels.len() != d.len() {
+        return Err(AnalysisError::Statistics(format!(
+            "{} labels for a {}-model matrix",
+            labels.len(),
+            d.len()
+        )));
+    }
+    let Some(statistic) = separation_statistic(d, labels) else {
+        return Ok(None);
+    };
 
     let n = d.len();
     let mut upper: Vec<f64> = (0..n)
@@ -141,12 +143,12 @@ pub fn separation_test(
     } else {
         (null[middle - 1] + null[middle]) / 2.0
     };
-    Ok(SeparationTest {
+    Ok(Some(SeparationTest {
         options: *options,
         statistic,
         null_median,
         p_value: (1 + at_least) as f64 / (1 + options.permutations) as f64,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -168,6 +170,15 @@ mod tests {
         BarrierMatrix::new(names, values, "test").unwrap()
     }
 
+    /// The separation test of `d`'s own default clustering.
+    fn test_of(d: &BarrierMatrix, permutations: usize) -> SeparationTest {
+        let cluster = ClusterOptions::default();
+        let labels = spectral_clustering(d, &cluster).unwrap().labels;
+        separation_test(d, &labels, &cluster, &options(permutations))
+            .unwrap()
+            .expect("pairs within and between clusters")
+    }
+
     fn options(permutations: usize) -> SeparationOptions {
         SeparationOptions {
             permutations,
@@ -187,7 +198,7 @@ mod tests {
             let base = if (i < 4) == (j < 4) { 0.01 } else { 0.05 };
             base + 0.002 * noise(i, j, 0)
         });
-        let test = separation_test(&d, &ClusterOptions::default(), &options(199)).unwrap();
+        let test = test_of(&d, 199);
         assert!(test.statistic > 0.035, "{test:?}");
         assert!(test.null_median < 0.02, "{test:?}");
         assert_eq!(test.p_value, 1.0 / 200.0, "{test:?}");
@@ -196,7 +207,7 @@ mod tests {
     #[test]
     fn equal_barriers_give_p_one() {
         let d = matrix(6, |_, _| 0.02);
-        let test = separation_test(&d, &ClusterOptions::default(), &options(49)).unwrap();
+        let test = test_of(&d, 49);
         assert!(test.statistic.abs() < 1e-15, "{test:?}");
         assert_eq!(test.p_value, 1.0);
     }
@@ -207,9 +218,7 @@ mod tests {
         let p_values: Vec<f64> = (0..40)
             .map(|m| {
                 let d = matrix(8, |i, j| noise(i, j, m + 1));
-                separation_test(&d, &ClusterOptions::default(), &options(39))
-                    .unwrap()
-                    .p_value
+                test_of(&d, 39).p_value
             })
             .collect();
         let significant = p_values.iter().filter(|&&p| p <= 0.05).count();
@@ -224,18 +233,25 @@ mod tests {
     #[test]
     fn shuffles_follow_the_seed() {
         let d = matrix(7, |i, j| noise(i, j, 99));
-        let cluster = ClusterOptions::default();
-        let first = separation_test(&d, &cluster, &options(59)).unwrap();
-        assert_eq!(first, separation_test(&d, &cluster, &options(59)).unwrap());
+        assert_eq!(test_of(&d, 59), test_of(&d, 59));
     }
 
     #[test]
-    fn degenerate_requests_are_errors() {
+    fn degenerate_requests_are_errors_or_untested() {
         let d = matrix(5, |i, j| noise(i, j, 3));
-        assert!(separation_test(&d, &ClusterOptions::default(), &options(0)).is_err());
+        let cluster = ClusterOptions::default();
+        let labels = [0, 0, 1, 1, 1];
+        assert!(separation_test(&d, &labels, &cluster, &options(0)).is_err());
+        assert!(separation_test(&d, &labels[..4], &cluster, &options(9)).is_err());
         let two = matrix(2, |_, _| 0.1);
-        let error = separation_test(&two, &ClusterOptions::default(), &options(9)).unwrap_err();
-        assert!(error.to_string().contains("sizes [1, 1]"), "{error}");
+        assert_eq!(
+            separation_test(&two, &[0, 1], &cluster, &options(9)).unwrap(),
+            None
+        );
+        assert_eq!(
+            separation_test(&d, &[0; 5], &cluster, &options(9)).unwrap(),
+            None
+        );
     }
 
     #[test]
