@@ -17,12 +17,14 @@
 //! barrier, the rounding of the means).
 
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+use rand_xoshiro::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, Result};
 use crate::matrix::BarrierMatrix;
+use crate::report::within_between;
 use crate::spectral::{ClusterOptions, spectral_clustering};
+use crate::stats::{quantile, uniform_index};
 
 /// Settings of [`separation_test`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,22 +60,12 @@ pub struct SeparationTest {
 
 /// Mean of `d` over pairs in different clusters minus the mean over pairs in one cluster; `None`
 /// when one of the two kinds of pair does not occur.
+///
+/// # Panics
+/// If `labels` does not have one entry per model.
 pub fn separation_statistic(d: &BarrierMatrix, labels: &[usize]) -> Option<f64> {
-    let n = d.len();
-    let (mut within, mut within_count, mut between, mut between_count) = (0.0, 0usize, 0.0, 0usize);
-    for i in 0..n {
-        for j in i + 1..n {
-            if labels[i] == labels[j] {
-                within += d.get(i, j);
-                within_count += 1;
-            } else {
-                between += d.get(i, j);
-                between_count += 1;
-            }
-        }
-    }
-    (within_count > 0 && between_count > 0)
-        .then(|| between / between_count as f64 - within / within_count as f64)
+    let pairs = within_between(d, labels).expect("one label per model");
+    Some(pairs.between.mean? - pairs.within.mean?)
 }
 
 /// Tests the separation of `labels`, the clustering of `d` with `cluster`, against
@@ -117,9 +109,7 @@ pub fn separation_test(
     let mut null = Vec::with_capacity(options.permutations);
     for _ in 0..options.permutations {
         for slot in (1..upper.len()).rev() {
-            // Multiply-shift maps a uniform u64 onto 0..=slot with bias below slot / 2⁶⁴.
-            let other = ((u128::from(rng.next_u64()) * (slot as u128 + 1)) >> 64) as usize;
-            upper.swap(slot, other);
+            upper.swap(slot, uniform_index(&mut rng, slot + 1));
         }
         let mut values = upper.iter();
         for i in 0..n {
@@ -137,12 +127,7 @@ pub fn separation_test(
     let tolerance = 1e-12 * d.values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     let at_least = null.iter().filter(|&&s| s >= statistic - tolerance).count();
     null.sort_by(f64::total_cmp);
-    let middle = null.len() / 2;
-    let null_median = if null.len() % 2 == 1 {
-        null[middle]
-    } else {
-        (null[middle - 1] + null[middle]) / 2.0
-    };
+    let null_median = quantile(&null, 0.5);
     Ok(Some(SeparationTest {
         options: *options,
         statistic,
@@ -153,6 +138,8 @@ pub fn separation_test(
 
 #[cfg(test)]
 mod tests {
+    use rand_xoshiro::rand_core::RngCore;
+
     use super::*;
 
     fn matrix(n: usize, value: impl Fn(usize, usize) -> f64) -> BarrierMatrix {

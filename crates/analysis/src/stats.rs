@@ -170,11 +170,16 @@ pub struct BootstrapInterval {
 
 /// The `q`-quantile of sorted values, linear interpolation between order statistics (NumPy's
 /// default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
     let below = position.floor() as usize;
     let above = position.ceil() as usize;
     sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
+}
+
+/// A uniform index in `0..n`: multiply-shift maps a uniform u64 onto it with bias below n / 2⁶⁴.
+pub(crate) fn uniform_index(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
 /// Percentile bootstrap of Pearson's r: resample the `(x, y)` pairs with replacement, seeded.
@@ -194,8 +199,7 @@ pub fn bootstrap_pearson(x: &[f64], y: &[f64], options: &BootstrapOptions) -> Bo
     if n > 0 {
         for _ in 0..options.resamples {
             for slot in 0..n {
-                // Multiply-shift maps a uniform u64 onto 0..n with bias below n / 2⁶⁴.
-                let i = ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize;
+                let i = uniform_index(&mut rng, n);
                 xs[slot] = x[i];
                 ys[slot] = y[i];
             }
