@@ -1,0 +1,3 @@
+#![allow(unused, clippy::upper_case_acronyms)]
+
+mod suite;
