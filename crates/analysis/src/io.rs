@@ -5,8 +5,7 @@
 //! leaves the previous file intact.
 
 use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::{CsvWriter, DataFrame, ParquetReader, ParquetWriter, SerReader, SerWriter};
 
@@ -19,40 +18,20 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AnalysisError + '_ {
     }
 }
 
-/// The temporary sibling `.<name>.tmp-<pid>` of `path`.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Writes through `fill` into a temporary file next to `path`, syncs it, then renames it to `path`.
-/// The temporary file is removed if anything fails.
+/// Writes through `fill` into a temporary file next to `path`, then puts it at `path`
+/// ([`lmc_atomic::AtomicFile`]); nothing is left behind if anything fails.
 pub(crate) fn write_with<F>(path: &Path, fill: F) -> Result<()>
 where
-    F: FnOnce(&mut File, &Path) -> Result<()>,
+    F: FnOnce(&mut lmc_atomic::AtomicFile, &Path) -> Result<()>,
 {
-    let temporary = temporary_path(path);
-    let outcome = (|| {
-        let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
-        fill(&mut file, path)?;
-        file.sync_all().map_err(io_error(&temporary))?;
-        std::fs::rename(&temporary, path).map_err(io_error(path))
-    })();
-    if outcome.is_err() {
-        // Best effort: the error being returned matters more than a leftover temporary file.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    outcome
+    let mut file = lmc_atomic::AtomicFile::create(path).map_err(io_error(path))?;
+    fill(&mut file, path)?;
+    file.commit().map_err(io_error(path))
 }
 
 /// Writes `bytes` to `path` atomically.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_with(path, |file, _| {
-        file.write_all(bytes).map_err(io_error(path))
-    })
+    lmc_atomic::write(path, bytes).map_err(io_error(path))
 }
 
 fn polars_error(path: &Path) -> impl FnOnce(polars::prelude::PolarsError) -> AnalysisError + '_ {

@@ -1,8 +1,7 @@
 //! Rendering a figure to SVG (a string, deterministic) and PNG (a file), with the embedded font,
 //! and atomic file writes.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
@@ -81,54 +80,28 @@ pub fn render_svg<P: Plot>(plot: &P, figure: &str) -> Result<String> {
 /// file cannot be moved into place.
 pub fn write_png<P: Plot>(plot: &P, path: &Path, figure: &str) -> Result<()> {
     register_font(figure)?;
-    let temporary = temporary_path(path);
-    let outcome = (|| {
-        {
-            let root = BitMapBackend::new(&temporary, plot.size()).into_drawing_area();
+    lmc_atomic::write_with_path(
+        path,
+        |temporary| {
+            let root = BitMapBackend::new(temporary, plot.size()).into_drawing_area();
             plot.draw(&root).map_err(|e| draw_error(figure, e))?;
-            root.present().map_err(|e| draw_error(figure, e))?;
-        }
-        std::fs::rename(&temporary, path).map_err(|source| ReportError::Io {
+            root.present().map_err(|e| draw_error(figure, e))
+        },
+        |source| ReportError::Io {
             path: path.to_owned(),
             source,
-        })
-    })();
-    if outcome.is_err() {
-        // Best effort: the error being returned matters more than a leftover temporary file.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    outcome
+        },
+    )
 }
 
-/// The hidden temporary sibling of `path`, keeping its extension (the PNG encoder reads it).
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".tmp-{}-{name}", std::process::id()))
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so that readers never see a
+/// Writes `bytes` to `path` atomically ([`lmc_atomic::write`]), so that readers never see a
 /// half-written file.
 ///
 /// # Errors
 /// [`ReportError::Io`] naming the file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temporary = temporary_path(path);
-    let io = |p: &Path| {
-        let p = p.to_owned();
-        move |source| ReportError::Io { path: p, source }
-    };
-    let outcome = (|| {
-        let mut file = std::fs::File::create(&temporary).map_err(io(&temporary))?;
-        file.write_all(bytes).map_err(io(&temporary))?;
-        file.sync_all().map_err(io(&temporary))?;
-        std::fs::rename(&temporary, path).map_err(io(path))
-    })();
-    if outcome.is_err() {
-        // Best effort, as in `write_png`.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    outcome
+    lmc_atomic::write(path, bytes).map_err(|source| ReportError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -2,7 +2,7 @@
 //! reads and writes.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lmc_analysis::schema;
 use polars::prelude::{
@@ -242,26 +242,9 @@ pub fn examples_frame(set: &EvalSet, evaluation: &SetEvaluation) -> Result<DataF
     frame(columns, &set.label)
 }
 
-/// The temporary sibling `.<name>.tmp-<pid>` of `path`.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Writes `bytes` through a synced temporary file renamed over `path`.
+/// Writes `bytes` to `path` atomically ([`lmc_atomic::write`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temporary = temporary_path(path);
-    let outcome = std::fs::write(&temporary, bytes)
-        .and_then(|()| File::open(&temporary)?.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if outcome.is_err() {
-        // Best effort: the write error matters more than a leftover temporary file.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    outcome.map_err(SweepError::io(path))
+    lmc_atomic::write(path, bytes).map_err(SweepError::io(path))
 }
 
 /// Writes `df` as Parquet to `path` atomically: a reader never sees half a table, and a killed
