@@ -13,6 +13,7 @@
 //! - [`AtomicFile`]: a file written piece by piece (large checkpoints), then [`AtomicFile::commit`].
 //! - [`write_with_path`]: a file written by a library that takes a path (image encoders).
 //! - [`replace_dir`]: a directory filled in a temporary sibling, then put in place whole.
+//! - [`symlink`]: a symbolic link created, or replaced, in one step.
 //! - [`remove_abandoned`]: clears the temporaries that killed processes left in a directory.
 //!
 //! ```
@@ -191,6 +192,26 @@ pub fn replace_dir<E>(
     result
 }
 
+/// Points the symbolic link `link` at `target` (relative to the link's folder, or absolute),
+/// creating its folder, replacing an older link or file at `link` in one step.
+///
+/// # Errors
+/// The link cannot be created or renamed into place.
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(parent(link))?;
+    let temporary = temporary_sibling(link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(target, &temporary)?;
+    #[cfg(windows)]
+    std::os::windows::fs::symlink_file(target, &temporary)?;
+    if let Err(error) = std::fs::rename(&temporary, link) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error);
+    }
+    sync_dir(parent(link));
+    Ok(())
+}
+
 /// Removes the temporaries in `dir` (not below it) of processes that no longer run on this
 /// machine, as a `kill -9` mid-write leaves them; returns how many. On systems without `/proc`,
 /// where liveness cannot be told, it removes nothing.
@@ -326,6 +347,20 @@ mod tests {
         expected.sort();
         assert_eq!(names(dir.path()), expected);
         assert_eq!(remove_abandoned(&dir.path().join("missing")).unwrap(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_created_and_replaced_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("blob-1"), b"one").unwrap();
+        std::fs::write(dir.path().join("blob-2"), b"two").unwrap();
+        let link = dir.path().join("snapshot").join("config.json");
+        symlink(Path::new("../blob-1"), &link).unwrap();
+        assert_eq!(std::fs::read(&link).unwrap(), b"one");
+        symlink(Path::new("../blob-2"), &link).unwrap();
+        assert_eq!(std::fs::read(&link).unwrap(), b"two");
+        assert_eq!(names(&dir.path().join("snapshot")), ["config.json"]);
     }
 
     #[test]

@@ -11,9 +11,7 @@
 //! token type ids; finally the 32-byte sha256 of everything before it. A file that is truncated,
 //! fails its checksum or does not match its key is ignored with a warning and rebuilt.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -97,8 +95,6 @@ pub struct TokenCache {
     dir: PathBuf,
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl TokenCache {
     /// A cache in `dir` (created on first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -148,28 +144,9 @@ impl TokenCache {
     }
 
     fn store(&self, key: &CacheKey, tokenized: &TokenizedDataset) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(|error| DataError::io(&self.dir, error))?;
         let bytes = encode(key, tokenized)?;
         let path = self.entry_path(key);
-        let temporary = self.dir.join(format!(
-            "{}.tmp.{}.{}",
-            key.digest(),
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&bytes)?;
-            file.sync_all()
-        };
-        if let Err(error) = write() {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(DataError::io(&temporary, error));
-        }
-        std::fs::rename(&temporary, &path).map_err(|error| {
-            let _ = std::fs::remove_file(&temporary);
-            DataError::io(&path, error)
-        })
+        lmc_atomic::write(&path, &bytes).map_err(|error| DataError::io(&path, error))
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Metadata, TensorInfo};
-use tempfile::NamedTempFile;
+use lmc_atomic::AtomicFile;
 
 use crate::Dtype;
 use crate::bytes::{narrow_into, numbers_as_le_bytes};
@@ -62,7 +62,7 @@ fn storage_order(entries: &[HeaderEntry<'_>]) -> Vec<usize> {
 /// so an error at any point leaves no partial output behind.
 pub(crate) struct AtomicSafetensorsWriter {
     path: PathBuf,
-    out: BufWriter<NamedTempFile>,
+    out: BufWriter<AtomicFile>,
     /// Byte lengths of the tensors still to write, in storage order, last one first.
     pending_lens: Vec<usize>,
     bytes_written: u64,
@@ -113,7 +113,7 @@ impl AtomicSafetensorsWriter {
         // Pad with spaces to a multiple of 8 so the data section starts 8-byte aligned.
         header_json.resize(header_json.len().next_multiple_of(8), b' ');
 
-        let temporary = temporary_file_next_to(path)?;
+        let temporary = AtomicFile::create(path).map_err(write_error)?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER_LEN, temporary);
         let header_len = header_json.len() as u64;
         out.write_all(&header_len.to_le_bytes())
@@ -150,67 +150,40 @@ impl AtomicSafetensorsWriter {
     pub(crate) fn finish(self) -> Result<u64, InterpError> {
         assert!(self.pending_lens.is_empty(), "every tensor must be written");
         let path = self.path;
-        let temporary = self.out.into_inner().map_err(|error| InterpError::Write {
+        let write_error = |source| InterpError::Write {
             path: path.clone(),
-            source: error.into_error(),
-        })?;
-        persist(temporary, &path)?;
+            source,
+        };
+        let temporary = self
+            .out
+            .into_inner()
+            .map_err(|error| write_error(error.into_error()))?;
+        temporary.commit().map_err(write_error)?;
         Ok(self.bytes_written)
     }
 }
 
-/// Copies the file `source` to `destination` through a temporary file and a rename.
+/// Copies the file `source` to `destination` atomically.
 pub(crate) fn copy_atomically(source: &Path, destination: &Path) -> Result<(), InterpError> {
     let mut input = fs::File::open(source).map_err(|error| InterpError::Read {
         path: source.to_path_buf(),
         source: error,
     })?;
-    let mut temporary = temporary_file_next_to(destination)?;
-    std::io::copy(&mut input, &mut temporary).map_err(|error| InterpError::Write {
-        path: destination.to_path_buf(),
-        source: error,
-    })?;
-    persist(temporary, destination)
-}
-
-/// A temporary file in the directory of `path`, so that the final rename cannot cross file
-/// systems. Created with the permissions of an ordinary new file.
-fn temporary_file_next_to(path: &Path) -> Result<NamedTempFile, InterpError> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let prefix = format!(
-        ".{}.",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    );
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // 0o666 less the process umask, as `File::create` would give.
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    builder
-        .tempfile_in(directory)
-        .map_err(|source| InterpError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
-/// Syncs `temporary` to disk and renames it to `path`.
-fn persist(temporary: NamedTempFile, path: &Path) -> Result<(), InterpError> {
     let write_error = |source| InterpError::Write {
-        path: path.to_path_buf(),
+        path: destination.to_path_buf(),
         source,
     };
-    temporary.as_file().sync_all().map_err(write_error)?;
-    temporary
-        .persist(path)
-        .map_err(|error| write_error(error.error))?;
-    Ok(())
+    let mut temporary = AtomicFile::create(destination).map_err(write_error)?;
+    std::io::copy(&mut input, &mut temporary).map_err(write_error)?;
+    temporary.commit().map_err(write_error)
+}
+
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), InterpError> {
+    lmc_atomic::write(path, bytes).map_err(|source| InterpError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl ParamSet {

@@ -146,14 +146,17 @@ fn a_failed_merge_leaves_an_existing_output_untouched() {
     assert!(merge_safetensors_files(&a_path, &a_path, f32::NAN, &out).is_err());
     assert_eq!(fs::read(&out).unwrap(), b"previous result");
 
-    let unwritable = dir.path().join("no-such-dir").join("out.safetensors");
+    // A file where the output's folder should be: no folder can be made there.
+    let blocker = dir.path().join("not-a-dir");
+    fs::write(&blocker, b"a file").unwrap();
+    let unwritable = blocker.join("out.safetensors");
     let error = merge_safetensors_files(&a_path, &a_path, 0.5, &unwritable).unwrap_err();
     assert!(matches!(error, InterpError::Write { .. }), "{error}");
-    assert!(error.to_string().contains("no-such-dir"));
+    assert!(error.to_string().contains("not-a-dir"));
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".tmp"))
+        .filter(|name| name.contains(".tmp."))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
