@@ -110,6 +110,21 @@ pub(crate) fn narrow_into(values: &[f32], dtype: Dtype, bits: &mut [u16]) {
     }
 }
 
+/// Rounds every value to the float type `dtype` (to nearest, ties to even) and back to `f32`,
+/// as casting a tensor to `dtype` would. `F32` leaves the values alone.
+pub(crate) fn round_through(values: &mut [f32], dtype: Dtype) {
+    match dtype {
+        Dtype::F32 => {}
+        Dtype::F16 => values
+            .iter_mut()
+            .for_each(|value| *value = f16::from_f32(*value).to_f32()),
+        Dtype::BF16 => values
+            .iter_mut()
+            .for_each(|value| *value = bf16::from_f32(*value).to_f32()),
+        other => unreachable!("values are rounded to float types only, not {other}"),
+    }
+}
+
 /// Whether every element of the float tensor `bytes`, stored as `dtype`, is finite.
 pub(crate) fn all_finite(bytes: &[u8], dtype: Dtype) -> bool {
     match dtype {

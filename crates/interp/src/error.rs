@@ -112,6 +112,30 @@ pub enum InterpError {
         file: &'static str,
     },
 
+    /// A merge configuration that cannot be used: YAML that does not parse, a field of the wrong
+    /// type, a field lmc does not support, or values that do not fit the models.
+    #[error("{}", describe_config_error(file, *location, key, message))]
+    MergeConfig {
+        /// The configuration file.
+        file: PathBuf,
+        /// Line and column (from 1) in that file, where known.
+        location: Option<(usize, usize)>,
+        /// The key at fault, as a path (`models[1].parameters.weight`); empty for the whole file.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// An input of a merge is not a checkpoint lmc-interp can read: a path that does not exist,
+    /// a `pytorch_model.bin` checkpoint, a sharded one.
+    #[error("`{}`: {reason}", path.display())]
+    UnsupportedCheckpoint {
+        /// The path given.
+        path: PathBuf,
+        /// Why it cannot be read, and what to do.
+        reason: String,
+    },
+
     /// The two inputs of a merge are not both directories or both files.
     #[error("cannot merge `{}` with `{}`: give two checkpoint directories or two .safetensors files", a.display(), b.display())]
     MixedInputs {
@@ -120,6 +144,25 @@ pub enum InterpError {
         /// The second input.
         b: PathBuf,
     },
+}
+
+/// `` `merge.yaml`, line 4, column 15, key `models[0].parameters.weight`: invalid floating point ``.
+fn describe_config_error(
+    file: &std::path::Path,
+    location: Option<(usize, usize)>,
+    key: &str,
+    message: &str,
+) -> String {
+    let mut out = format!("`{}`", file.display());
+    if let Some((line, column)) = location {
+        out.push_str(&format!(", line {line}, column {column}"));
+    }
+    if !key.is_empty() {
+        out.push_str(&format!(", key `{key}`"));
+    }
+    out.push_str(": ");
+    out.push_str(message);
+    out
 }
 
 /// The first difference found between two layouts, and how many more there are.

@@ -1,4 +1,5 @@
-//! Linear interpolation and affine combinations of named parameter sets, at memory bandwidth.
+//! Linear interpolation and affine combinations of named parameter sets, at memory bandwidth, and
+//! mergekit-style merges of any number of checkpoints.
 //!
 //! Linear mode connectivity asks what happens to a loss along the straight line between two
 //! trained models, θ(α) = (1 − α)·θ_A + α·θ_B, and on the plane through three of them,
@@ -24,6 +25,12 @@
 //! - [`MappedSafetensors`] reads a file in place through a memory map, and [`MergeInputs`] /
 //!   [`merge_safetensors_files`] / [`merge_checkpoint_dirs`] / [`merge_checkpoints`] interpolate
 //!   checkpoints file to file, one tensor at a time, writing atomically.
+//! - [`MergeConfig`] reads mergekit's YAML merge configurations, and [`ModelMerge`] /
+//!   [`merge_models`] run them over any number of checkpoints (`linear`, `slerp`,
+//!   `task_arithmetic`, `ties`, with mergekit's semantics), checking every input's header before
+//!   reading a tensor and streaming the result into a checkpoint directory; [`methods`] holds the
+//!   per-tensor formulas. The supported and refused fields are listed in [`merge_config`] and in
+//!   `docs/merge.md`; the files a merge writes, in [`model_merge`].
 //! - [`InterpError`] is the one error type: every variant names the path, key or value at fault,
 //!   and a [`LayoutMismatch`] reports the first offending key and how many more there are.
 //!
@@ -104,6 +111,9 @@ mod error;
 mod kernels;
 mod mapped;
 mod merge;
+pub mod merge_config;
+pub mod methods;
+pub mod model_merge;
 mod ops;
 mod param_set;
 mod plane;
@@ -115,6 +125,14 @@ pub use mapped::{MappedSafetensors, MappedTensor};
 pub use merge::{
     CHECKPOINT_COMPANION_FILES, CHECKPOINT_WEIGHTS_FILE, MergeInputs, MergeSummary,
     merge_checkpoint_dirs, merge_checkpoints, merge_safetensors_files,
+};
+pub use merge_config::{
+    ConditionalValue, MergeConfig, MergeMethod, ModelSpec, ParameterSetting, ParameterValue,
+    Parameters, UNSUPPORTED_FEATURES,
+};
+pub use model_merge::{
+    MERGE_RECORD_FILE, MERGEKIT_CONFIG_FILE, MergeInput, ModelMerge, ModelMergeSummary,
+    merge_models,
 };
 pub use ops::{affine, affine_into, check_compatible, difference, distance, dot, lerp, lerp_into};
 pub use param_set::{ParamSet, ParamSetBuilder, TensorData, TensorRef};

@@ -200,6 +200,11 @@ impl MappedSafetensors {
         })
     }
 
+    /// The whole file, header included, as mapped.
+    pub(crate) fn file_bytes(&self) -> &[u8] {
+        &self.mmap
+    }
+
     /// Tensor `index` in name order.
     pub(crate) fn tensor_at(&self, index: usize) -> MappedTensor<'_> {
         self.view(&self.entries[index])

@@ -3,6 +3,10 @@
 mod errors;
 mod helpers;
 mod merge;
+mod merge_config;
+mod merge_properties;
+mod merge_reference;
+mod model_merge;
 mod plane;
 mod properties;
 mod reference;
