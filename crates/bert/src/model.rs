@@ -6,11 +6,12 @@ use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, log_softmax, softmax};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Distribution, Int, Tensor, TensorData};
 
 use crate::checkpoint::{HostTensor, Init, ParamSource};
 use crate::config::BertConfig;
 use crate::init::SplitMix64;
+use crate::precision::{DropoutMasks, Precision, linear, matmul};
 
 /// Score given to attention keys that are padding: exp() of it underflows to exactly 0, so a
 /// padded position receives zero weight and padding cannot change a sequence's outputs.
@@ -188,21 +189,39 @@ impl<B: AutodiffBackend> ParamVisitor<B> for GradientCollector<'_, B> {
 /// The generator that dropout masks are drawn from in one training forward pass
 /// ([`BertClassifier::forward_train`]).
 ///
-/// Masks are drawn on the host from this stream alone, so a pass is a function of the stream's
-/// seed: passes running at the same time on different threads stay deterministic, which burn's
-/// one generator per process cannot give. A kept activation is scaled by 1 / (1 − p), as in
-/// PyTorch.
+/// With [`DropoutMasks::Host`], masks are drawn on the host from this stream alone, so a pass is
+/// a function of the stream's seed: passes running at the same time on different threads stay
+/// deterministic, which burn's one generator per process cannot give, and every backend gets
+/// the same masks. With [`DropoutMasks::Device`], the first mask of the pass seeds the backend's
+/// generator from this stream and every mask is drawn on the device: a pass is then a function
+/// of the seed on one backend, as long as no other pass draws from that generator at the same
+/// time ([`crate::batch_gradients`] runs such slices one after the other). A kept activation is
+/// scaled by 1 / (1 − p), as in PyTorch.
 #[derive(Debug, Clone)]
 pub struct DropoutStream {
     rng: SplitMix64,
+    masks: DropoutMasks,
+    device_seeded: bool,
 }
 
 impl DropoutStream {
-    /// A stream seeded with `seed`.
+    /// A stream seeded with `seed` that draws masks on the host.
     pub fn new(seed: u64) -> Self {
+        Self::with_masks(seed, DropoutMasks::Host)
+    }
+
+    /// A stream seeded with `seed` that draws masks where `masks` says.
+    pub fn with_masks(seed: u64, masks: DropoutMasks) -> Self {
         Self {
             rng: SplitMix64::new(seed),
+            masks,
+            device_seeded: false,
         }
+    }
+
+    /// Where this stream's masks are drawn.
+    pub fn masks(&self) -> DropoutMasks {
+        self.masks
     }
 
     /// `x` with each element zeroed with probability `prob` and the others scaled by
@@ -212,10 +231,20 @@ impl DropoutStream {
             return x;
         }
         let shape = x.dims();
+        let scale = (1.0 / (1.0 - prob)) as f32;
+        let device = x.device();
+        if self.masks == DropoutMasks::Device {
+            if !self.device_seeded {
+                B::seed(&device, self.rng.next_u64());
+                self.device_seeded = true;
+            }
+            // 1 with probability 1 − prob, then scaled: one random kernel and one product.
+            let kept = Tensor::<B, D>::random(shape, Distribution::Bernoulli(1.0 - prob), &device);
+            return x * kept.mul_scalar(scale);
+        }
         let count: usize = shape.iter().product();
         // An element is kept when a uniform 32-bit draw is at least prob · 2^32.
         let threshold = (prob * 4_294_967_296.0) as u64;
-        let scale = (1.0 / (1.0 - prob)) as f32;
         let keep = |draw: u64| if draw >= threshold { scale } else { 0.0 };
         let mut mask = Vec::with_capacity(count);
         while mask.len() + 1 < count {
@@ -226,7 +255,7 @@ impl DropoutStream {
         if mask.len() < count {
             mask.push(keep(self.rng.next_u64() & 0xffff_ffff));
         }
-        let mask = Tensor::<B, D>::from_data(TensorData::new(mask, shape), &x.device());
+        let mask = Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device);
         x * mask
     }
 }
@@ -360,6 +389,7 @@ impl<B: Backend> BertAttention<B> {
         hidden: Tensor<B, 2>,
         mask_bias: Tensor<B, 4>,
         mut stream: Option<&mut DropoutStream>,
+        precision: Precision,
     ) -> Tensor<B, 2> {
         let [batch, _, seq, _] = mask_bias.dims();
         let [tokens, width] = hidden.dims();
@@ -367,17 +397,20 @@ impl<B: Backend> BertAttention<B> {
             x.reshape([batch, seq, self.num_heads, self.head_dim])
                 .swap_dims(1, 2)
         };
-        let query = heads(self.query.forward(hidden.clone()));
-        let key = heads(self.key.forward(hidden.clone()));
-        let value = heads(self.value.forward(hidden.clone()));
+        let query = heads(linear(&self.query, hidden.clone(), precision));
+        let key = heads(linear(&self.key, hidden.clone(), precision));
+        let value = heads(linear(&self.value, hidden.clone(), precision));
         let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = query.matmul(key.transpose()) * scale + mask_bias;
+        let scores = matmul(query, key.transpose(), precision) * scale + mask_bias;
         let probs = dropout(softmax(scores, 3), self.probs_dropout, stream.as_deref_mut());
-        let context = probs
-            .matmul(value)
+        let context = matmul(probs, value, precision)
             .swap_dims(1, 2)
             .reshape([tokens, width]);
-        let projected = dropout(self.output.forward(context), self.output_dropout, stream);
+        let projected = dropout(
+            linear(&self.output, context, precision),
+            self.output_dropout,
+            stream,
+        );
         self.layer_norm.forward(projected + hidden)
     }
 }
@@ -428,10 +461,13 @@ impl<B: Backend> BertLayer<B> {
         hidden: Tensor<B, 2>,
         mask_bias: Tensor<B, 4>,
         mut stream: Option<&mut DropoutStream>,
+        precision: Precision,
     ) -> Tensor<B, 2> {
-        let attended = self.attention.forward(hidden, mask_bias, stream.as_deref_mut());
-        let expanded = gelu(self.intermediate.forward(attended.clone()));
-        let projected = dropout(self.output.forward(expanded), self.dropout, stream);
+        let attended =
+            self.attention
+                .forward(hidden, mask_bias, stream.as_deref_mut(), precision);
+        let expanded = gelu(linear(&self.intermediate, attended.clone(), precision));
+        let projected = dropout(linear(&self.output, expanded, precision), self.dropout, stream);
         self.layer_norm.forward(projected + attended)
     }
 }
@@ -442,6 +478,9 @@ pub struct Bert<B: Backend> {
     embeddings: BertEmbeddings<B>,
     layers: Vec<BertLayer<B>>,
     pooler: Linear<B>,
+    /// How the matrix products compute (not a parameter; [`Precision::F32`] when built).
+    #[module(skip)]
+    precision: Precision,
 }
 
 impl<B: Backend> Bert<B> {
@@ -452,6 +491,7 @@ impl<B: Backend> Bert<B> {
                 .map(|i| BertLayer::build(b, c, &format!("bert.encoder.layer.{i}")))
                 .collect(),
             pooler: b.linear("bert.pooler.dense", c.hidden_size, c.hidden_size),
+            precision: Precision::F32,
         }
     }
 
@@ -494,7 +534,12 @@ impl<B: Backend> Bert<B> {
             .embeddings
             .forward(input.input_ids, input.token_type_ids, stream.as_deref_mut());
         for layer in &self.layers {
-            hidden = layer.forward(hidden, mask_bias.clone(), stream.as_deref_mut());
+            hidden = layer.forward(
+                hidden,
+                mask_bias.clone(),
+                stream.as_deref_mut(),
+                self.precision,
+            );
         }
         let width = hidden.dims()[1];
         let hidden = hidden.reshape([batch, seq, width]);
@@ -502,7 +547,7 @@ impl<B: Backend> Bert<B> {
             .clone()
             .slice([0..batch, 0..1, 0..width])
             .reshape([batch, width]);
-        let pooled = self.pooler.forward(first_token).tanh();
+        let pooled = linear(&self.pooler, first_token, self.precision).tanh();
         (hidden, pooled)
     }
 }
@@ -537,23 +582,35 @@ impl<B: Backend> BertClassifier<B> {
         &self.bert
     }
 
+    /// This model computing its matrix products in `precision` (the parameters stay f32).
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.bert.precision = precision;
+        self
+    }
+
+    /// How the model's matrix products compute.
+    pub fn precision(&self) -> Precision {
+        self.bert.precision
+    }
+
     /// Class scores `[batch, num_labels]`, without dropout (inference).
     pub fn forward(&self, input: BertInput<B>) -> Tensor<B, 2> {
         let (_, pooled) = self.bert.forward(input);
-        self.classifier.forward(pooled)
+        linear(&self.classifier, pooled, self.bert.precision)
     }
 
     /// Class scores `[batch, num_labels]` with the configuration's dropout, masks drawn from
     /// `stream` (training).
     pub fn forward_train(&self, input: BertInput<B>, stream: &mut DropoutStream) -> Tensor<B, 2> {
         let (_, pooled) = self.bert.forward_with(input, Some(&mut *stream));
-        self.classifier.forward(stream.apply(pooled, self.dropout))
+        let pooled = stream.apply(pooled, self.dropout);
+        linear(&self.classifier, pooled, self.bert.precision)
     }
 
     /// Hidden states, pooled output and logits of one batch, without dropout.
     pub fn forward_outputs(&self, input: BertInput<B>) -> BertOutputs<B> {
         let (last_hidden_state, pooler_output) = self.bert.forward(input);
-        let logits = self.classifier.forward(pooler_output.clone());
+        let logits = linear(&self.classifier, pooler_output.clone(), self.bert.precision);
         BertOutputs {
             last_hidden_state,
             pooler_output,

@@ -25,6 +25,7 @@ use burn::tensor::{ElementConversion, Int, Tensor};
 
 use crate::init::SplitMix64;
 use crate::model::{BertClassifier, BertInput, DropoutStream, cross_entropy};
+use crate::precision::DropoutMasks;
 
 /// burn's name of its flex CPU backend (`Backend::name`).
 pub const CPU_BACKEND: &str = "flex";
@@ -47,13 +48,16 @@ pub struct BatchGradients<B: AutodiffBackend> {
 /// `parts` row slices on as many threads (1 computes it in one pass on this thread).
 ///
 /// Slice `k` draws its dropout masks from a [`DropoutStream`] seeded by `dropout_seed` and `k`,
-/// so the result is a function of the inputs, `parts` and `dropout_seed` alone.
+/// where `masks` says, so the result is a function of the inputs, `parts`, `dropout_seed` and
+/// the mask source alone (for [`DropoutMasks::Device`], on one backend: those slices run one after
+/// the other on this thread, since they share the backend's generator).
 pub fn batch_gradients<B: AutodiffBackend>(
     model: &BertClassifier<B>,
     input: BertInput<B>,
     labels: Tensor<B, 1, Int>,
     parts: usize,
     dropout_seed: u64,
+    masks: DropoutMasks,
 ) -> BatchGradients<B> {
     let [rows, _] = input.input_ids.dims();
     let mut seeds = SplitMix64::new(dropout_seed);
@@ -63,9 +67,12 @@ pub fn batch_gradients<B: AutodiffBackend>(
         weight: range.len() as f64 / rows as f64,
         input: input.rows(range.clone()),
         labels: labels.clone().slice([range]),
-        stream: DropoutStream::new(seeds.next_u64()),
+        stream: DropoutStream::with_masks(seeds.next_u64(), masks),
     });
     let first = slices.next().expect("at least one slice");
+    if masks == DropoutMasks::Device {
+        return sequential_gradients(model, first, slices);
+    }
     std::thread::scope(|scope| {
         let others: Vec<_> = slices
             .map(|slice| {
@@ -103,6 +110,36 @@ pub fn batch_gradients<B: AutodiffBackend>(
             gradients,
         }
     })
+}
+
+/// [`batch_gradients`] of slices computed one after the other on this thread.
+fn sequential_gradients<B: AutodiffBackend>(
+    model: &BertClassifier<B>,
+    first: Slice<B>,
+    others: impl Iterator<Item = Slice<B>>,
+) -> BatchGradients<B> {
+    let loss = first.loss(model);
+    let mut total: f64 = loss.clone().into_scalar().elem();
+    let mut gradients = loss.backward();
+    for slice in others {
+        let copy = model.clone().map(&mut NewLeaves);
+        let loss = slice.loss(&copy);
+        total += loss.clone().into_scalar().elem::<f64>();
+        let slice_gradients = loss.backward();
+        let mut collected = CollectGradients {
+            gradients: &slice_gradients,
+            by_param: HashMap::new(),
+        };
+        copy.visit(&mut collected);
+        model.visit(&mut AddGradients {
+            gradients: &mut gradients,
+            by_param: collected.by_param,
+        });
+    }
+    BatchGradients {
+        loss: total,
+        gradients,
+    }
 }
 
 /// One row slice of a batch.

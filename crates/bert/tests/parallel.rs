@@ -3,8 +3,8 @@
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Int, Tensor, TensorData};
 use lmc_bert::{
-    BertClassifier, BertConfig, BertInput, DropoutStream, SplitMix64, batch_gradients,
-    cross_entropy, forward_in_slices, random_classifier,
+    BertClassifier, BertConfig, BertInput, DropoutMasks, DropoutStream, SplitMix64,
+    batch_gradients, cross_entropy, forward_in_slices, random_classifier,
 };
 
 type B = Autodiff<Flex>;
@@ -80,6 +80,28 @@ fn dropout_stream_drops_the_configured_share_and_rescales_the_rest() {
 }
 
 #[test]
+fn device_masks_drop_the_configured_share_and_repeat_with_the_seed() {
+    let device = Default::default();
+    let ones = Tensor::<Flex, 1>::ones([100_000], &device);
+    let draw = |seed| {
+        let mut stream = DropoutStream::with_masks(seed, DropoutMasks::Device);
+        let first = values(stream.apply(ones.clone(), 0.1));
+        let second = values(stream.apply(ones.clone(), 0.1));
+        (first, second)
+    };
+    let (first, second) = draw(1);
+    let scale = (1.0 / 0.9) as f32;
+    for dropped in [&first, &second] {
+        let zeros = dropped.iter().filter(|v| **v == 0.0).count() as f64 / dropped.len() as f64;
+        assert!((zeros - 0.1).abs() < 0.005, "share dropped {zeros}");
+        assert!(dropped.iter().all(|v| *v == 0.0 || (*v - scale).abs() <= 1e-6));
+    }
+    assert_ne!(first, second, "each mask of a pass is a new draw");
+    assert_eq!(draw(1), (first.clone(), second), "the stream's seed decides every mask");
+    assert_ne!(draw(2).0, first);
+}
+
+#[test]
 fn training_passes_apply_dropout_and_inference_passes_do_not() {
     let device = Default::default();
     let model: BertClassifier<Flex> = random_classifier(&config(0.1), 3, 0, &device);
@@ -118,9 +140,12 @@ fn slices_give_the_loss_and_gradient_of_one_pass() {
     let expected_loss: f32 = values(loss.clone())[0];
     let expected = gradient_values(&model, &loss.backward());
     assert!(!expected.is_empty());
-    for parts in [1, 2, 3] {
-        let result = batch_gradients(&model, input.clone(), labels.clone(), parts, 9);
-        assert!((result.loss - f64::from(expected_loss)).abs() < 1e-6, "{parts} slices: loss");
+    for (parts, masks) in [1, 2, 3]
+        .into_iter()
+        .flat_map(|parts| [(parts, DropoutMasks::Host), (parts, DropoutMasks::Device)])
+    {
+        let result = batch_gradients(&model, input.clone(), labels.clone(), parts, 9, masks);
+        assert!((result.loss - f64::from(expected_loss)).abs() < 1e-6, "{parts} slices ({masks:?}): loss");
         let got = gradient_values(&model, &result.gradients);
         assert_eq!(got.len(), expected.len(), "{parts} slices: every parameter has a gradient");
         let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -137,11 +162,13 @@ fn sliced_training_passes_are_deterministic_with_dropout() {
     let device = Default::default();
     let model: BertClassifier<B> = random_classifier(&config(0.1), 3, 6, &device);
     let (input, labels) = batch::<B>(&device);
-    let run = |seed| {
-        let result = batch_gradients(&model, input.clone(), labels.clone(), 2, seed);
-        (result.loss, gradient_values(&model, &result.gradients))
-    };
-    let first = run(11);
-    assert_eq!(first, run(11), "same dropout seed, same loss and gradients, bit for bit");
-    assert_ne!(first.1, run(12).1, "another dropout seed draws other masks");
+    for masks in [DropoutMasks::Host, DropoutMasks::Device] {
+        let run = |seed| {
+            let result = batch_gradients(&model, input.clone(), labels.clone(), 2, seed, masks);
+            (result.loss, gradient_values(&model, &result.gradients))
+        };
+        let first = run(11);
+        assert_eq!(first, run(11), "{masks:?}: same dropout seed, same loss and gradients, bit for bit");
+        assert_ne!(first.1, run(12).1, "{masks:?}: another dropout seed draws other masks");
+    }
 }
