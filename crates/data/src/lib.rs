@@ -83,6 +83,7 @@ pub mod error;
 pub mod fetch;
 pub mod formats;
 pub mod metrics;
+mod provenance;
 pub mod rng;
 pub mod task;
 pub mod tokenize;
@@ -99,6 +100,7 @@ pub use fetch::{
 };
 pub use formats::{DatasetFormat, LabelEncoding, LabelScheme};
 pub use metrics::{Evaluation, Logits, TaskMetric, evaluate};
+pub use provenance::Provenance;
 pub use task::{
     DataMode, EvalSetSpec, LabelMapping, NliLabelOrder, OfflineSplit, TaskFiles, TaskName,
     TaskSpec, collapse_nli_logits_to_hans, collapse_nli_logits_to_hans_tensor,

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, Flex};
-use lmc_bert::BertConfig;
+use lmc_bert::{BertConfig, Precision};
 use lmc_data::{BatchOrder, BatchPlan, DataDirSearch, PaddedBatch, SearchEnv, TaskName};
 use lmc_train::{Recipe, ThroughputCase, ThroughputMode, TrainingSet, measure, measure_training_on_batches};
 
@@ -125,6 +125,7 @@ fn main() {
                 seq_len,
                 steps,
                 slices: BATCH_SLICES,
+                precision: Precision::F32,
             };
             let measured = measure::<Autodiff<Flex>>(&config, case, &Default::default())
                 .expect("MiniLM-L6 runs every case");

@@ -20,11 +20,11 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] lmc_data::DataError),
     /// The loss became NaN or infinite; the run stops and keeps its last checkpoint.
-    #[error("run {run}: the training loss is {loss} at step {step}; the run is stopped (its last resume checkpoint is kept)")]
+    #[error("run {run}: the training loss is {loss} at update {step}; the run is stopped (its last resume checkpoint is kept)")]
     NonFiniteLoss {
         /// The run directory's name.
         run: String,
-        /// The update at which it happened (0-based).
+        /// The update whose loss it was, counted from 1 as `metrics.csv` counts them.
         step: u64,
         /// The loss value.
         loss: f64,

@@ -32,7 +32,7 @@
 //! let data = TrainingSet::prepare(TaskName::Cola, &search, model, &recipe)?;
 //! let seeds: Vec<Seeds> = (0..4).map(Seeds::same).collect();
 //! let report = train_population::<Autodiff<Flex>>(
-//!     model, &recipe, &seeds, &data, "runs/cola".as_ref(), &Default::default(), &mut Silent,
+//!     model, &recipe, &seeds, &data, "runs/cola".as_ref(), None, &Default::default(), &mut Silent,
 //! );
 //! assert_eq!(report.failures().count(), 0);
 //! # Ok::<(), lmc_train::TrainError>(())
@@ -57,11 +57,12 @@ pub use preset::Preset;
 pub use random_model::write_random_checkpoint;
 pub use recipe::{Recipe, TRAIN_SUBSET_SEED};
 pub use run::{
-    CPU_BACKEND, ModelIdentity, RunIdentity, RunOutcome, RunRecord, RunSpec, RunSummary, Seeds, Silent,
-    StepRecord, TrainObserver, checkpoint_dir, is_finished, run_dir, train,
+    CHECKPOINTS_DIR, CPU_BACKEND, DONE_FILE, METRICS_FILE, MODEL_DIR, ModelIdentity, RUN_FILE,
+    RunIdentity, RunOutcome, RunRecord, RunSpec, RunSummary, Seeds, Silent, StepRecord,
+    TrainObserver, checkpoint_dir, is_finished, run_dir, step_dir_name, step_of_dir_name, train,
 };
 pub use schedule::LinearSchedule;
 pub use throughput::{
-    BatchesMeasurement, ThroughputCase, ThroughputMeasurement, ThroughputMode, measure,
-    measure_training_on_batches,
+    BatchesMeasurement, LerpMeasurement, ThroughputCase, ThroughputMeasurement, ThroughputMode,
+    measure, measure_lerp, measure_training_on_batches,
 };

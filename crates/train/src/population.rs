@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use burn::tensor::backend::AutodiffBackend;
+use lmc_data::Provenance;
 
 use crate::data::TrainingSet;
 use crate::error::TrainError;
@@ -26,13 +27,16 @@ impl PopulationReport {
 }
 
 /// Trains every seed in `seeds` (skipping finished runs, resuming interrupted ones). A failing run
-/// (a NaN loss, an unwritable file) is recorded and the next one starts.
+/// (a NaN loss, an unwritable file) is recorded and the next one starts. `provenance` goes into
+/// each new run's `run.json`.
+#[allow(clippy::too_many_arguments)]
 pub fn train_population<AB: AutodiffBackend>(
     model_dir: &Path,
     recipe: &Recipe,
     seeds: &[Seeds],
     data: &TrainingSet,
     root: &Path,
+    provenance: Option<&Provenance>,
     device: &AB::Device,
     observer: &mut dyn TrainObserver,
 ) -> PopulationReport {
@@ -43,6 +47,7 @@ pub fn train_population<AB: AutodiffBackend>(
                 model_dir: model_dir.to_path_buf(),
                 recipe: recipe.clone(),
                 seeds: *seeds,
+                provenance: provenance.cloned(),
             };
             (*seeds, train::<AB>(&spec, data, root, device, observer))
         })

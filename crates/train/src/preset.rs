@@ -18,7 +18,9 @@ pub enum Preset {
     Smoke,
     /// all-MiniLM-L6-v2 on a slice of the train set, sized for a 2-core CPU (see [`Preset::recipe`]).
     Default,
-    /// The paper's recipe on the whole train set.
+    /// all-MiniLM-L6-v2 with the paper's recipe on the whole train set: one GPU's population.
+    Gpu,
+    /// The paper's recipe on the whole train set (the paper fine-tunes bert-base-uncased).
     Paper,
 }
 
@@ -28,9 +30,13 @@ impl Preset {
         match self {
             Preset::Smoke => "smoke",
             Preset::Default => "default",
+            Preset::Gpu => "gpu",
             Preset::Paper => "paper",
         }
     }
+
+    /// Every preset, smallest first.
+    pub const ALL: [Preset; 4] = [Preset::Smoke, Preset::Default, Preset::Gpu, Preset::Paper];
 
     /// The recipe of this preset for `task`. `Default` keeps the paper's optimiser settings,
     /// groups batches by length (windows of 16 batches) and trains MNLI and QQP for one epoch on
@@ -41,7 +47,7 @@ impl Preset {
     pub fn recipe(self, task: TaskName) -> Recipe {
         let paper = Recipe::paper(task);
         match self {
-            Preset::Paper => paper,
+            Preset::Gpu | Preset::Paper => paper,
             Preset::Default => {
                 let (epochs, train_examples, learning_rate) = match task {
                     TaskName::Cola => (2, None, 5e-5),
@@ -87,7 +93,7 @@ impl Preset {
                 }
                 Ok(dir)
             }
-            Preset::Default | Preset::Paper => Ok(minilm_dir.to_path_buf()),
+            Preset::Default | Preset::Gpu | Preset::Paper => Ok(minilm_dir.to_path_buf()),
         }
     }
 }

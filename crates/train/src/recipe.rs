@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use lmc_bert::{DropoutMasks, Precision};
 use lmc_data::TaskName;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +56,22 @@ pub struct Recipe {
     /// `group_by_length` uses 50). Less padding, so faster updates; `None`: a plain shuffle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length_grouping_window: Option<usize>,
+    /// How the model's matrix products compute (f32, tf32 or bf16 mixed precision). Left out of
+    /// `run.json` when f32, so runs from before the option keep their hashes.
+    #[serde(default, skip_serializing_if = "is_f32")]
+    pub precision: Precision,
+    /// Where dropout masks are drawn: on the host (the same masks on every backend) or on the
+    /// device (fast on a GPU). Left out of `run.json` when host, as for `precision`.
+    #[serde(default, skip_serializing_if = "is_host")]
+    pub dropout_masks: DropoutMasks,
+}
+
+fn is_f32(precision: &Precision) -> bool {
+    *precision == Precision::F32
+}
+
+fn is_host(masks: &DropoutMasks) -> bool {
+    *masks == DropoutMasks::Host
 }
 
 fn default_batch_slices() -> usize {
@@ -91,6 +108,8 @@ impl Recipe {
             resume_every: 200,
             batch_slices: default_batch_slices(),
             length_grouping_window: None,
+            precision: Precision::F32,
+            dropout_masks: DropoutMasks::Host,
         }
     }
 

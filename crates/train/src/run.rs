@@ -30,7 +30,7 @@ use lmc_bert::{
     BatchGradients, BertClassifier, BertConfig, HeadSpec, SplitMix64, batch_gradients,
     load_classifier,
 };
-use lmc_data::{BatchOrder, BatchPlan};
+use lmc_data::{BatchOrder, BatchPlan, Provenance};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -144,6 +144,8 @@ pub struct RunSpec {
     pub recipe: Recipe,
     /// Seeds.
     pub seeds: Seeds,
+    /// Which lmc trains it, recorded in `run.json` (not part of the run's identity).
+    pub provenance: Option<Provenance>,
 }
 
 /// `run.json`: what a run is and how it is laid out.
@@ -161,6 +163,10 @@ pub struct RunRecord {
     pub steps_per_epoch: u64,
     /// Updates in the run.
     pub total_steps: u64,
+    /// Which lmc created the run, on what backend and how many threads (absent in runs from
+    /// before it was recorded; never compared on a restart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// `done.json`: how a finished run went.
@@ -307,6 +313,11 @@ pub fn train<AB: AutodiffBackend>(
         return Ok(RunOutcome::AlreadyDone { dir });
     }
     fs::create_dir_all(&dir).map_err(TrainError::io(&dir))?;
+    // What a process killed mid-write left (this run has one writer: the run directory's name
+    // is its whole configuration).
+    for folder in [dir.clone(), dir.join(RESUME_DIR), dir.join(CHECKPOINTS_DIR)] {
+        lmc_atomic::remove_abandoned(&folder).map_err(TrainError::io(&folder))?;
+    }
     let recipe = &spec.recipe;
     let steps_per_epoch = data.examples.len().div_ceil(recipe.batch_size) as u64;
     let total_steps = recipe
@@ -319,6 +330,7 @@ pub fn train<AB: AutodiffBackend>(
         identity,
         steps_per_epoch,
         total_steps,
+        provenance: spec.provenance.clone(),
     };
     check_or_write_record(&dir.join(RUN_FILE), &record)?;
 
@@ -349,7 +361,8 @@ pub fn train<AB: AutodiffBackend>(
             (model, config, AdamW::new(recipe.adamw()), 0)
         }
     };
-    let mut metrics = MetricsLog::open(&dir.join(METRICS_FILE), start)?;
+    model = model.with_precision(recipe.precision);
+    let (mut metrics, mut losses) = MetricsLog::open(&dir.join(METRICS_FILE), start)?;
     observer.run_started(&record.name, start, total_steps);
     if start == 0 && recipe.save_steps.contains(&0) {
         save_model(&model, &config, data, spec, &checkpoint_dir(&dir, 0))?;
@@ -358,7 +371,6 @@ pub fn train<AB: AutodiffBackend>(
     let schedule =
         LinearSchedule::with_warmup_ratio(recipe.learning_rate, recipe.warmup_ratio, total_steps);
     let session_start = Instant::now();
-    let mut losses = Vec::with_capacity((total_steps - start) as usize);
     let mut epoch_plan: Option<(u64, BatchPlan)> = None;
     for step in start..total_steps {
         let update_start = Instant::now();
@@ -383,11 +395,12 @@ pub fn train<AB: AutodiffBackend>(
             labels,
             recipe.batch_slices,
             derive_seed(spec.seeds.seed, DROPOUT_STREAM, step),
+            recipe.dropout_masks,
         );
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
                 run: dir_name(&dir),
-                step,
+                step: step + 1,
                 loss,
             });
         }
@@ -415,7 +428,7 @@ pub fn train<AB: AutodiffBackend>(
     }
 
     let seconds = session_start.elapsed().as_secs_f64();
-    let trained_examples = losses.len() as f64 * recipe.batch_size as f64;
+    let trained_examples = (total_steps - start) as f64 * recipe.batch_size as f64;
     let tail = (losses.len() / 10).max(1).min(losses.len());
     let summary = RunSummary {
         steps: total_steps,
@@ -467,7 +480,17 @@ fn initial_model<AB: AutodiffBackend>(
 
 /// `checkpoints/step-<N>` of a run directory.
 pub fn checkpoint_dir(run_dir: &Path, step: u64) -> PathBuf {
-    run_dir.join(CHECKPOINTS_DIR).join(format!("step-{step}"))
+    run_dir.join(CHECKPOINTS_DIR).join(step_dir_name(step))
+}
+
+/// The folder name of a checkpoint or resume state after `step` updates: `step-<N>`.
+pub fn step_dir_name(step: u64) -> String {
+    format!("step-{step}")
+}
+
+/// The update count a `step-<N>` folder name stands for.
+pub fn step_of_dir_name(name: &str) -> Option<u64> {
+    name.strip_prefix("step-")?.parse().ok()
 }
 
 /// Writes a model in Hugging Face layout (with the tokenizer files) into `dir`, atomically.
@@ -494,7 +517,7 @@ fn save_resume_state<AB: AutodiffBackend>(
     step: u64,
 ) -> Result<()> {
     let resume = run_dir.join(RESUME_DIR);
-    write_dir_atomically(&resume.join(format!("step-{step}")), |staging| {
+    write_dir_atomically(&resume.join(step_dir_name(step)), |staging| {
         lmc_bert::save_classifier(model, config, &data.labels, staging)?;
         optimizer.save(&staging.join(OPTIMIZER_FILE))?;
         write_json_atomically(&staging.join(STATE_FILE), &ResumeState { step })
@@ -504,8 +527,7 @@ fn save_resume_state<AB: AutodiffBackend>(
         let older = path
             .file_name()
             .and_then(|name| name.to_str())
-            .and_then(|name| name.strip_prefix("step-"))
-            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(step_of_dir_name)
             .is_some_and(|n| n < step);
         if older {
             fs::remove_dir_all(&path).map_err(TrainError::io(&path))?;
@@ -558,28 +580,20 @@ fn check_or_write_record(path: &Path, record: &RunRecord) -> Result<()> {
     write_json_atomically(path, record)
 }
 
-/// Writes `value` as pretty JSON to `path` through a temporary file and a rename.
+/// Writes `value` as pretty JSON to `path`, atomically.
 pub(crate) fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let json = serde_json::to_vec_pretty(value).expect("run files serialise to JSON");
-    let staging = path.with_extension("json.tmp");
-    fs::write(&staging, json).map_err(TrainError::io(&staging))?;
-    fs::rename(&staging, path).map_err(TrainError::io(path))
+    lmc_atomic::write(path, &json).map_err(TrainError::io(path))
 }
 
-/// Fills a staging directory with `fill`, then renames it to `dir` (replacing an older `dir`).
+/// Fills a staging directory with `fill`, then puts it at `dir` (replacing an older `dir`).
 fn write_dir_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let parent = dir.parent().expect("run paths have a parent");
     fs::create_dir_all(parent).map_err(TrainError::io(parent))?;
-    let staging = parent.join(format!(".{}.tmp", dir_name(dir)));
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(TrainError::io(&staging))?;
-    }
-    fs::create_dir_all(&staging).map_err(TrainError::io(&staging))?;
-    fill(&staging)?;
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(TrainError::io(dir))?;
-    }
-    fs::rename(&staging, dir).map_err(TrainError::io(dir))
+    lmc_atomic::replace_dir(dir, fill, |source| TrainError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// `metrics.csv`, appended to after every update.
@@ -590,29 +604,40 @@ struct MetricsLog {
 
 impl MetricsLog {
     /// Opens the log of a run resumed at `start` updates, dropping rows of later updates (they
-    /// are redone).
-    fn open(path: &Path, start: u64) -> Result<Self> {
+    /// are redone), and returns it with the losses of the updates it keeps, in order (so that a
+    /// resumed run's summary covers every update, as an uninterrupted run's does).
+    fn open(path: &Path, start: u64) -> Result<(Self, Vec<f64>)> {
         let mut kept = vec![METRICS_HEADER.to_owned()];
+        let mut losses = Vec::new();
         if start > 0 && path.is_file() {
             let text = fs::read_to_string(path).map_err(TrainError::io(path))?;
-            for line in text.lines().skip(1) {
-                let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
+            for (number, line) in text.lines().enumerate().skip(1) {
+                let mut fields = line.split(',');
+                let step = fields.next().and_then(|s| s.parse::<u64>().ok());
                 if step.is_some_and(|step| step <= start) {
+                    let loss = fields.nth(1).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| {
+                        TrainError::Corrupt {
+                            path: path.to_path_buf(),
+                            message: format!("line {}: no loss in `{line}`", number + 1),
+                        }
+                    })?;
+                    losses.push(loss);
                     kept.push(line.to_owned());
                 }
             }
         }
-        let staging = path.with_extension("csv.tmp");
-        fs::write(&staging, kept.join("\n") + "\n").map_err(TrainError::io(&staging))?;
-        fs::rename(&staging, path).map_err(TrainError::io(path))?;
+        lmc_atomic::write(path, (kept.join("\n") + "\n").as_bytes()).map_err(TrainError::io(path))?;
         let file = fs::OpenOptions::new()
             .append(true)
             .open(path)
             .map_err(TrainError::io(path))?;
-        Ok(MetricsLog {
-            file,
-            path: path.to_path_buf(),
-        })
+        Ok((
+            MetricsLog {
+                file,
+                path: path.to_path_buf(),
+            },
+            losses,
+        ))
     }
 
     fn append(&mut self, record: &StepRecord) -> Result<()> {

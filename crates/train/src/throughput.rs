@@ -11,9 +11,10 @@ use std::time::Instant;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
+use burn::module::Module;
 use lmc_bert::{
-    BatchGradients, BertClassifier, BertConfig, BertInput, SplitMix64, batch_gradients,
-    forward_in_slices, random_classifier,
+    BatchGradients, BertClassifier, BertConfig, BertInput, Precision, SplitMix64, batch_gradients,
+    default_dropout_masks, forward_in_slices, lerp_modules, random_classifier,
 };
 use lmc_data::{PaddedBatch, TaskName};
 use serde::Serialize;
@@ -49,6 +50,8 @@ pub struct ThroughputCase {
     pub steps: usize,
     /// Row slices per batch, computed on parallel threads.
     pub slices: usize,
+    /// How the matrix products compute.
+    pub precision: Precision,
 }
 
 /// The time a case took.
@@ -162,7 +165,8 @@ pub fn measure_inference<B: Backend>(
     device: &B::Device,
 ) -> Result<ThroughputMeasurement> {
     check_case(config, case)?;
-    let model: BertClassifier<B> = random_classifier(config, NUM_LABELS, 0, device);
+    let model: BertClassifier<B> =
+        random_classifier(config, NUM_LABELS, 0, device).with_precision(case.precision);
     let (input, _) = random_batch::<B>(case.batch, case.seq_len, config.vocab_size, 1, device);
     let run = || {
         forward_in_slices(&model, input.clone(), case.slices).into_data();
@@ -188,7 +192,7 @@ pub fn measure_training<AB: AutodiffBackend>(
     check_case(config, case)?;
     let (input, labels) =
         random_batch::<AB>(case.batch, case.seq_len, config.vocab_size, 1, device);
-    let seconds = time_updates::<AB>(config, case.slices, case.steps, device, |_| {
+    let seconds = time_updates::<AB>(config, case.slices, case.precision, case.steps, device, |_| {
         (input.clone(), labels.clone())
     })?;
     Ok(measurement(case, seconds))
@@ -196,22 +200,26 @@ pub fn measure_training<AB: AutodiffBackend>(
 
 /// Updates a random classifier of shape `config` as `lmc finetune` does (gradients with dropout
 /// in `slices` row slices, then AdamW with the paper's settings, the same for every task, at a
-/// fixed learning rate): once untimed on `batch(0)`, then `steps` times on `batch(1)` …
+/// fixed learning rate, matrix products in `precision`, dropout masks where the backend draws
+/// them fastest): once untimed on `batch(0)`, then `steps` times on `batch(1)` …
 /// `batch(steps)`, update `i` with dropout seed `i`. Returns the seconds of the timed updates,
 /// counted until the device has finished them.
 fn time_updates<AB: AutodiffBackend>(
     config: &BertConfig,
     slices: usize,
+    precision: Precision,
     steps: usize,
     device: &AB::Device,
     mut batch: impl FnMut(usize) -> (BertInput<AB>, Tensor<AB, 1, Int>),
 ) -> Result<f64> {
-    let mut model: BertClassifier<AB> = random_classifier(config, NUM_LABELS, 0, device);
+    let mut model: BertClassifier<AB> =
+        random_classifier(config, NUM_LABELS, 0, device).with_precision(precision);
+    let masks = default_dropout_masks::<AB::InnerBackend>(device);
     let mut optimizer = AdamW::<AB::InnerBackend>::new(Recipe::paper(TaskName::Mnli).adamw());
     let mut update = |model: BertClassifier<AB>, index: usize| {
         let (input, labels) = batch(index);
         let BatchGradients { gradients, .. } =
-            batch_gradients(&model, input, labels, slices, index as u64);
+            batch_gradients(&model, input, labels, slices, index as u64, masks);
         optimizer.step(model, gradients, 2e-5).0
     };
     model = update(model, 0);
@@ -224,6 +232,61 @@ fn time_updates<AB: AutodiffBackend>(
     let seconds = start.elapsed().as_secs_f64();
     drop(model);
     Ok(seconds)
+}
+
+/// The time on-device interpolation of two models took, as `lmc sweep` forms θ(α) with
+/// [`lerp_modules`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LerpMeasurement {
+    /// Float parameters of each model.
+    pub parameters: usize,
+    /// Interpolated models timed, after one untimed warm-up.
+    pub steps: usize,
+    /// Wall time of the timed interpolations, until the device finished them.
+    pub seconds: f64,
+    /// Bytes read and written per second: 12 per parameter (two f32 inputs, one f32 output).
+    pub bytes_per_s: f64,
+}
+
+/// Times `steps` interpolations `(1 − α)·a + α·b` of two random classifiers of shape `config`
+/// on `device`, at α = 0.1, 0.2, … (never an endpoint, which would be a copy), after one
+/// untimed warm-up. Every result is kept until the device has finished, so that a lazy backend
+/// cannot skip one.
+///
+/// # Errors
+/// [`TrainError::InvalidRecipe`] for no steps; [`TrainError::Device`] if the device fails.
+pub fn measure_lerp<B: Backend>(
+    config: &BertConfig,
+    steps: usize,
+    device: &B::Device,
+) -> Result<LerpMeasurement> {
+    if steps == 0 {
+        return Err(TrainError::InvalidRecipe("steps must be at least 1".into()));
+    }
+    let a: BertClassifier<B> = random_classifier(config, NUM_LABELS, 0, device);
+    let b: BertClassifier<B> = random_classifier(config, NUM_LABELS, 1, device);
+    let sync = || B::sync(device).map_err(|error| TrainError::Device(format!("{error:?}")));
+    let lerp = |alpha: f64| {
+        lerp_modules(a.clone(), &b, alpha)
+            .expect("two classifiers of one configuration have the same parameters")
+    };
+    let warm_up = lerp(0.5);
+    sync()?;
+    drop(warm_up);
+    let start = Instant::now();
+    let kept: Vec<BertClassifier<B>> = (0..steps)
+        .map(|i| lerp(0.1 + 0.8 * i as f64 / steps as f64))
+        .collect();
+    sync()?;
+    let seconds = start.elapsed().as_secs_f64();
+    drop(kept);
+    let parameters = a.num_params();
+    Ok(LerpMeasurement {
+        parameters,
+        steps,
+        seconds,
+        bytes_per_s: (12 * parameters * steps) as f64 / seconds,
+    })
 }
 
 /// The time training updates on a list of real batches took.
@@ -276,7 +339,7 @@ pub fn measure_training_on_batches<AB: AutodiffBackend>(
     {
         return invalid(format!("label {label}: the timed classifier has {NUM_LABELS} labels"));
     }
-    let seconds = time_updates::<AB>(config, slices, batches.len(), device, |index| {
+    let seconds = time_updates::<AB>(config, slices, Precision::F32, batches.len(), device, |index| {
         model_input(batches[index.saturating_sub(1)].to_tensors::<AB>(device))
     })?;
     let examples = batches.iter().map(|b| b.batch_size).sum();
@@ -310,6 +373,7 @@ mod tests {
                 seq_len: 8,
                 steps: 2,
                 slices: 2,
+                precision: Precision::F32,
             };
             let measured = measure::<Autodiff<Flex>>(&config, case, &Default::default()).unwrap();
             assert_eq!(measured.case, case);
@@ -356,6 +420,19 @@ mod tests {
     }
 
     #[test]
+    fn interpolations_are_timed_and_counted_in_bytes() {
+        let config = BertConfig::sized(200, 16, 1, 2, 32);
+        let measured = measure_lerp::<Flex>(&config, 3, &Default::default()).unwrap();
+        let parameters = random_classifier::<Flex>(&config, NUM_LABELS, 0, &Default::default())
+            .num_params();
+        assert_eq!(measured.parameters, parameters);
+        assert_eq!(measured.steps, 3);
+        let expected = (12 * parameters * 3) as f64 / measured.seconds;
+        assert!((measured.bytes_per_s - expected).abs() <= 1e-9 * expected);
+        assert!(measure_lerp::<Flex>(&config, 0, &Default::default()).is_err());
+    }
+
+    #[test]
     fn cases_the_model_cannot_run_are_errors() {
         let config = BertConfig {
             max_position_embeddings: 16,
@@ -367,6 +444,7 @@ mod tests {
             seq_len: 17,
             steps: 1,
             slices: 1,
+            precision: Precision::F32,
         };
         let error = measure::<Autodiff<Flex>>(&config, case, &Default::default()).unwrap_err();
         assert!(error.to_string().contains("1 to 16"), "{error}");

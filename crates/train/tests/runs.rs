@@ -74,6 +74,7 @@ fn spec(setup: &Setup, seeds: Seeds, recipe: Recipe) -> RunSpec {
         model_dir: setup.model.clone(),
         recipe,
         seeds,
+        provenance: None,
     }
 }
 
@@ -140,6 +141,34 @@ fn check_resume_gives_the_same_weights(setup: &Setup, recipe: Recipe) -> PathBuf
     let steps: Vec<&str> = metrics.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(steps, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
     uninterrupted
+}
+
+/// `done.json` of a run directory.
+fn summary(dir: &Path) -> lmc_train::RunSummary {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("done.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_run_resumed_near_its_end_reports_the_final_loss_of_an_uninterrupted_one() {
+    let setup = setup();
+    // 20 updates: the final loss is the mean of the last 2. Interrupted after update 19, the
+    // run resumes from its state at update 18 and makes only 2 updates in the second process.
+    let recipe = Recipe {
+        epochs: 4,
+        ..tiny_recipe()
+    };
+    let spec = spec(&setup, Seeds::same(2), recipe);
+    let whole = run(&setup, &spec, &setup.root.join("whole"));
+    let root = setup.root.join("interrupted");
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        train::<AB>(&spec, &setup.data, &root, &Default::default(), &mut Interrupt(19))
+    }));
+    assert!(result.is_err());
+    let resumed = run(&setup, &spec, &root);
+    assert_eq!(weights(&resumed.join("model")), weights(&whole.join("model")));
+    let (resumed, whole) = (summary(&resumed), summary(&whole));
+    assert_eq!(resumed.steps, 20);
+    assert_eq!(resumed.final_loss, whole.final_loss, "the mean of the same last 2 losses");
 }
 
 #[test]
@@ -218,13 +247,14 @@ fn a_nan_loss_stops_that_run_and_the_population_goes_on() {
         &seeds,
         &setup.data,
         &setup.root,
+        None,
         &Default::default(),
         &mut Silent,
     );
     assert_eq!(report.runs.len(), 2, "the second run was attempted");
     for (_, result) in &report.runs {
         match result {
-            Err(TrainError::NonFiniteLoss { step: 0, loss, run }) => {
+            Err(TrainError::NonFiniteLoss { step: 1, loss, run }) => {
                 assert!(loss.is_nan());
                 assert!(run.starts_with("seed"), "{run}");
             }
@@ -237,6 +267,7 @@ fn a_nan_loss_stops_that_run_and_the_population_goes_on() {
         &seeds[..1],
         &setup.data,
         &setup.root,
+        None,
         &Default::default(),
         &mut Silent,
     );
