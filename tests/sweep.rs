@@ -106,6 +106,7 @@ fn spec(models: Vec<ModelRef>, alphas: Vec<f64>) -> SweepSpec {
         full_sets: SetRequest::parse_list("hans:60").unwrap(),
         batch_size: 8,
         max_length: 128,
+        precision: lmc_bert::Precision::F32,
     }
 }
 
@@ -135,7 +136,7 @@ fn sweep_equals_evaluating_interpolated_checkpoints_loaded_from_disk() {
     let out = dir.path().join("results");
     let device = Default::default();
     let summary = sweep
-        .run::<Flex>(&out, Shard::ALL, &device, &mut |_| {})
+        .run::<Flex>(&out, Shard::ALL, None, &device, &mut |_| {})
         .unwrap();
     // Endpoint reuse: each model once per set (2 path sets + 1 full set), then only interior points.
     assert_eq!(summary.endpoint_evaluations, 3 * 3);
@@ -160,6 +161,7 @@ fn sweep_equals_evaluating_interpolated_checkpoints_loaded_from_disk() {
                 dir: merged,
                 run_dir: None,
             },
+            lmc_bert::Precision::F32,
             &device,
         )
         .unwrap();
@@ -207,7 +209,7 @@ fn sweep_equals_evaluating_interpolated_checkpoints_loaded_from_disk() {
 
     // A second run finds everything stored and evaluates nothing.
     let again = sweep
-        .run::<Flex>(&out, Shard::ALL, &device, &mut |_| {})
+        .run::<Flex>(&out, Shard::ALL, None, &device, &mut |_| {})
         .unwrap();
     assert_eq!((again.endpoint_evaluations, again.path_evaluations), (0, 0));
     assert_eq!(again.pairs_skipped, 3);
@@ -383,4 +385,41 @@ fn checkpoints_dry_run_slurm_and_a_changed_plan() {
         "{text}"
     );
     assert!(!text.contains("--gres"), "{text}");
+}
+
+#[test]
+fn a_second_sweep_of_the_same_shard_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pop = dir.path().join("pop");
+    population(&pop, 2, &[]);
+    let models = discover_models(std::slice::from_ref(&pop)).unwrap().models;
+    let out = dir.path().join("results");
+    let results = lmc_sweep::ResultsDir::new(&out);
+    let me = lmc_sweep::Holder::current();
+    // A live process (this one) holds the whole sweep's lock, as a running `lmc sweep` would.
+    let held = lmc_sweep::ShardLock::acquire(&results.shard_lock(Shard::ALL), &me).unwrap();
+    let other = lmc_sweep::Holder {
+        pid: me.pid + 1,
+        ..me.clone()
+    };
+    let error = lmc_sweep::ShardLock::acquire(&results.shard_lock(Shard::ALL), &other)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(&format!("pid {} on {}", me.pid, me.host)), "{error}");
+    // Another shard of the same sweep is free.
+    let shard = Shard { index: 1, count: 2 };
+    drop(lmc_sweep::ShardLock::acquire(&results.shard_lock(shard), &other).unwrap());
+    let sweep = PreparedSweep::new(spec(models, vec![0.0, 0.5, 1.0]), &DataDirSearch::only(data_dir()))
+        .unwrap();
+    let refused = sweep
+        .run::<Flex>(&out, Shard::ALL, None, &Default::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains(&format!("pid {}", me.pid)), "{refused}");
+    assert!(!out.join("pairs.parquet").exists(), "the refused sweep did no work");
+    drop(held);
+    sweep
+        .run::<Flex>(&out, Shard::ALL, None, &Default::default(), &mut |_| {})
+        .unwrap();
+    assert!(!results.shard_lock(Shard::ALL).exists(), "released when the sweep ends");
 }

@@ -95,6 +95,11 @@ pub struct Analysis {
     pub separation: Option<SeparationTest>,
     /// Triangle-inequality check of the convexity-gap matrix.
     pub triangle: TriangleCheck,
+    /// Which program computed the analysis, as its caller describes it (the `lmc` binary writes
+    /// its version, git commit and threads); written to `analysis.json` when set. A JSON value,
+    /// so that this crate stays free of lmc's other crates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<serde_json::Value>,
 }
 
 /// Reads `pairs.parquet`, `endpoints.parquet` and (if present) `hans_cells.parquet` from
@@ -208,6 +213,7 @@ pub fn analyze_tables(
         hans,
         correlation,
         cluster_stats,
+        provenance: None,
     })
 }
 

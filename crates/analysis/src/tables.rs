@@ -86,6 +86,17 @@ pub mod schema {
     /// Folder of a results directory holding one results directory per training checkpoint
     /// (`checkpoints/step-<N>/pairs.parquet`, …), for the training-dynamics figure.
     pub const CHECKPOINTS_DIR: &str = "checkpoints";
+
+    /// The results directory of the checkpoints after `step` updates, inside `results`:
+    /// `checkpoints/step-<N>`.
+    pub fn checkpoint_results(results: &std::path::Path, step: u64) -> std::path::PathBuf {
+        results.join(CHECKPOINTS_DIR).join(format!("step-{step}"))
+    }
+
+    /// The update count of a `step-<N>` folder under [`CHECKPOINTS_DIR`].
+    pub fn checkpoint_step(folder_name: &str) -> Option<u64> {
+        folder_name.strip_prefix("step-")?.parse().ok()
+    }
 }
 
 /// Which per-point quantity of a pair curve a metric is computed on. Quantities where lower is

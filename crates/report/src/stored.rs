@@ -462,8 +462,7 @@ pub fn read_checkpoints(results_dir: &Path) -> Result<Vec<CheckpointResults>> {
         let step = path
             .file_name()
             .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("step-"))
-            .and_then(|n| n.parse::<u64>().ok());
+            .and_then(schema::checkpoint_step);
         if let Some(step) = step
             && path.join(schema::PAIRS_FILE).exists()
             && path.join(schema::ENDPOINTS_FILE).exists()

@@ -66,6 +66,22 @@ pub enum SweepError {
     /// Invalid input: a bad option, model list, set name or results directory.
     #[error("{0}")]
     Invalid(String),
+    /// Another process holds the lock of this shard of a results directory.
+    #[error(
+        "{}: pid {} on {}{} has been running this shard of the sweep since {} (Unix time); \
+         wait for it, or remove the file if that process is gone",
+        path.display(),
+        holder.pid,
+        holder.host,
+        holder.slurm_task.as_ref().map_or(String::new(), |task| format!(" (Slurm task {task})")),
+        holder.since
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it.
+        holder: crate::lock::Holder,
+    },
 }
 
 /// The crate's result type.

@@ -36,6 +36,19 @@ pub fn evaluate<B: Backend>(
     set: &EvalSet,
     device: &B::Device,
 ) -> Result<SetEvaluation> {
+    evaluate_with_progress(model, set, device, &mut |_, _| {})
+}
+
+/// [`evaluate`], calling `progress(examples done, examples)` after each batch.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_with_progress<B: Backend>(
+    model: &BertClassifier<B>,
+    set: &EvalSet,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SetEvaluation> {
     let context = format!("evaluating on `{}` ({})", set.label, set.dataset.name);
     let mut in_batch_order = Vec::with_capacity(set.len() * set.num_classes());
     let mut width = 0;
@@ -55,6 +68,7 @@ pub fn evaluate<B: Backend>(
         let host = Logits::from_tensor(logits).map_err(SweepError::data(&context))?;
         width = host.num_classes();
         in_batch_order.extend_from_slice(host.values());
+        progress(in_batch_order.len() / width.max(1), set.len());
     }
     if width != set.num_classes() {
         return Err(SweepError::Invalid(format!(

@@ -43,7 +43,8 @@
 //! | `hans_cells.parquet` | model × heuristic × label | `model`, `heuristic`, `label` (str), `accuracy` (f64), `n_examples` (u32); from the first full set with all 6 HANS cells (MNLI) |
 //! | `distances.parquet` | pair | `model_a`, `model_b` (str), `distance` (f64): ‖θ_A − θ_B‖₂ over every float parameter |
 //! | `logits/<model>/<set>.parquet`, `logits/<model>/full-<set>.parquet` | example | `index` (u32, row in the source file), `label`, `prediction` (u32), `loss` (f64), `logit_0` … `logit_{k−1}` (f32, after the MNLI → HANS collapse on HANS), and on HANS sets `heuristic`, `subcase` (str); dataset order |
-//! | `sweep.json` | — | the [`SweepSpec`] (task, models and directories, pairs, α grid, sets, full sets, batch size, max length); a restart must match it |
+//! | `sweep.json` | — | the [`SweepSpec`] (task, models and directories, pairs, α grid, sets, full sets, batch size, max length, precision unless f32) and, under [`PROVENANCE_KEY`], which lmc started it on what backend; a restart must match the plan |
+//! | `locks/shard-<i>-of-<n>.lock` | running shard | [`Holder`] of the process writing that shard (pid, host, Slurm task); removed when it ends ([`ShardLock`]) |
 //! | `parts/pair-<a>--<b>.parquet` | set × interior α of one pair | the `pairs.parquet` columns plus `distance` (f64) |
 //! | `parts/endpoint-<m>.parquet`, `parts/full-<m>.parquet`, `parts/hans-<m>.parquet` | one model | its rows of the three model tables; the endpoint part is written last and marks the model done |
 //! | `surface.parquet` | plane × grid point × set | `plane` (str), `grid_i`, `grid_j` (u32), `x`, `y` (f64, Euclidean plane coordinates c1·‖v1‖, c2·‖v2⊥‖), `set` (str), `loss`, `accuracy`, `ece` (f64, 10 bins), `n_examples` (u32) |
@@ -68,10 +69,12 @@
 //!     full_sets: Vec::new(),
 //!     batch_size: 32,
 //!     max_length: 128,
+//!     precision: lmc_bert::Precision::F32,
 //! };
 //! let search = DataDirSearch::new(None, &SearchEnv::from_process());
 //! let sweep = PreparedSweep::new(spec, &search)?;
-//! let summary = sweep.run::<Flex>("results/mnli".as_ref(), Shard::ALL, &Default::default(), &mut |_| {})?;
+//! let summary =
+//!     sweep.run::<Flex>("results/mnli".as_ref(), Shard::ALL, None, &Default::default(), &mut |_| {})?;
 //! println!("{} pairs evaluated", summary.pairs_evaluated);
 //! # Ok(())
 //! # }
@@ -81,6 +84,7 @@
 
 mod error;
 mod evaluate;
+mod lock;
 mod models;
 mod sets;
 mod surface;
@@ -89,7 +93,8 @@ mod table;
 
 pub use error::{Result, SweepError};
 pub use evaluate::{
-    ECE_BINS, HansCell, SetEvaluation, evaluate, expected_calibration_error, hans_cells,
+    ECE_BINS, HansCell, SetEvaluation, evaluate, evaluate_with_progress,
+    expected_calibration_error, hans_cells,
 };
 pub use models::{
     Discovery, ModelRef, checkpoint_populations, discover_models, file_safe, load_model,
@@ -98,10 +103,11 @@ pub use models::{
 /// The polars crate this crate writes and reads tables with, for callers of [`read_parquet`].
 pub use polars;
 pub use sets::{EvalSet, SetRequest, SetSize, SetSource, load_set, prepare_sets};
+pub use lock::{Holder, LOCKS_DIR, ShardLock};
 pub use surface::{SurfaceSpec, SurfaceSummary, merge_surfaces, run_surface};
 pub use sweep::{
     DISTANCES_FILE, FULL_ENDPOINTS_FILE, LOGITS_DIR, MergeOutcome, PARTS_DIR, PLAN_FILE,
-    PlanSummary, PreparedSweep, Progress, ResultsDir, Shard, SweepSpec, SweepSummary, alpha_grid,
+    PROVENANCE_KEY, PlanSummary, PreparedSweep, Progress, ResultsDir, Shard, SweepSpec, SweepSummary, alpha_grid,
     default_full_sets, merge_results, parameter_distance,
 };
 pub use table::{

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
-use lmc_bert::{BertClassifier, BertConfig, HeadSpec, load_classifier};
+use lmc_bert::{BertClassifier, BertConfig, HeadSpec, Precision, load_classifier};
+use lmc_train::{CHECKPOINTS_DIR, MODEL_DIR, RUN_FILE, step_of_dir_name};
 use lmc_data::{LabelEncoding, TaskName, TaskSpec};
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +40,7 @@ fn folder_name(path: &Path) -> String {
 
 /// The `name` field of `<run>/run.json`, if the file exists and has one.
 fn run_name(run: &Path) -> Result<Option<String>> {
-    let path = run.join("run.json");
+    let path = run.join(RUN_FILE);
     if !path.is_file() {
         return Ok(None);
     }
@@ -75,10 +76,10 @@ pub fn discover_models(paths: &[PathBuf]) -> Result<Discovery> {
             });
             continue;
         }
-        if path.join("model").join("config.json").is_file() {
+        if path.join(MODEL_DIR).join("config.json").is_file() {
             models.push(ModelRef {
                 name: run_name(path)?.unwrap_or_else(|| folder_name(path)),
-                dir: path.join("model"),
+                dir: path.join(MODEL_DIR),
                 run_dir: Some(path.clone()),
             });
             continue;
@@ -97,7 +98,7 @@ pub fn discover_models(paths: &[PathBuf]) -> Result<Discovery> {
         runs.sort();
         let before = models.len();
         for run in runs {
-            let model_dir = run.join("model");
+            let model_dir = run.join(MODEL_DIR);
             if !model_dir.join("config.json").is_file() {
                 skipped.push(format!(
                     "{}: unfinished run (no model/config.json), skipped",
@@ -167,15 +168,13 @@ pub fn checkpoint_populations(models: &[ModelRef]) -> Result<Vec<(u64, Vec<Model
                 model.dir.display()
             ))
         })?;
-        let folder = run.join("checkpoints");
+        let folder = run.join(CHECKPOINTS_DIR);
         if !folder.is_dir() {
             continue;
         }
         for entry in std::fs::read_dir(&folder).map_err(SweepError::io(&folder))? {
             let path = entry.map_err(SweepError::io(&folder))?.path();
-            let step = folder_name(&path)
-                .strip_prefix("step-")
-                .and_then(|n| n.parse::<u64>().ok());
+            let step = step_of_dir_name(&folder_name(&path));
             if let Some(step) = step
                 && path.join("config.json").is_file()
             {
@@ -235,11 +234,16 @@ pub fn model_config(model: &ModelRef) -> Result<BertConfig> {
     BertConfig::load(&model.dir.join("config.json")).map_err(SweepError::model(&model.name))
 }
 
-/// Loads a finished classifier (its head must be in the checkpoint).
+/// Loads a finished classifier (its head must be in the checkpoint) that computes its matrix
+/// products in `precision`.
 ///
 /// # Errors
 /// Loading errors, or a checkpoint without a classifier head, naming the model.
-pub fn load_model<B: Backend>(model: &ModelRef, device: &B::Device) -> Result<BertClassifier<B>> {
+pub fn load_model<B: Backend>(
+    model: &ModelRef,
+    precision: Precision,
+    device: &B::Device,
+) -> Result<BertClassifier<B>> {
     let head = HeadSpec {
         num_labels: None,
         seed: 0,
@@ -254,5 +258,5 @@ pub fn load_model<B: Backend>(model: &ModelRef, device: &B::Device) -> Result<Be
             loaded.report.initialised.join(", ")
         )));
     }
-    Ok(loaded.model)
+    Ok(loaded.model.with_precision(precision))
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use lmc_data::{
-    BatchOrder, BatchPlan, DataDirSearch, Dataset, DatasetFormat, EvalSetSpec, LabelMapping,
+    BatchOrder, BatchPlan, DataDirSearch, DataError, Dataset, DatasetFormat, EvalSetSpec, LabelMapping,
     PairTokenizer, Subset, TaskFiles, TaskMetric, TaskSpec, TokenizedDataset,
 };
 use serde::{Deserialize, Serialize};
@@ -189,8 +189,35 @@ impl fmt::Display for SetRequest {
 
 /// The format of a data file, from its header (HANS, QQP, MNLI/SNLI, PAWS/RTE) or, for CoLA's
 /// header-less 4-column rows, from the column count.
+///
+/// Only the first two lines are read as text here, so an empty file and a line that is not
+/// UTF-8 are reported as the loaders report them (naming the file, and the line).
 fn detect_format(path: &Path) -> Result<DatasetFormat> {
-    let text = std::fs::read_to_string(path).map_err(SweepError::io(path))?;
+    let bytes = std::fs::read(path).map_err(SweepError::io(path))?;
+    let context = || "detecting the data format".to_owned();
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(SweepError::Data {
+            context: context(),
+            source: DataError::EmptyFile {
+                path: path.to_path_buf(),
+            },
+        });
+    }
+    let mut lines = Vec::new();
+    for (index, raw) in body.split(|&b| b == b'\n').take(2).enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let line = std::str::from_utf8(raw).map_err(|error| SweepError::Data {
+            context: context(),
+            source: DataError::InvalidUtf8 {
+                path: path.to_path_buf(),
+                line: index + 1,
+                byte_offset: error.valid_up_to(),
+            },
+        })?;
+        lines.push(line);
+    }
+    let text = lines.join("\n");
     let header: Vec<&str> = text.lines().next().unwrap_or("").split('\t').collect();
     let has = |column: &str| header.contains(&column);
     let format = if has("heuristic") && has("gold_label") {

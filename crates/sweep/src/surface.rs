@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
 use lmc_analysis::schema;
-use lmc_bert::{BertClassifier, HostTensor, classifier_from_parameters};
+use lmc_bert::{BertClassifier, HostTensor, Precision, classifier_from_parameters};
 use lmc_data::{DataDirSearch, PairTokenizer, TaskName};
 use lmc_interp::{ParamSet, Plane, TensorData};
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
@@ -38,6 +38,8 @@ pub struct SurfaceSpec {
     pub batch_size: usize,
     /// Longest token sequence.
     pub max_length: usize,
+    /// How the models' matrix products compute.
+    pub precision: Precision,
 }
 
 /// What [`run_surface`] did.
@@ -115,7 +117,7 @@ pub fn run_surface<B: Backend>(
     let sets = prepare_sets(&spec.sets, &task, search, &tokenizer, spec.batch_size)?;
     let mut loaded = Vec::new();
     for model in models {
-        let classifier = load_model::<B>(model, device)?;
+        let classifier = load_model::<B>(model, spec.precision, device)?;
         loaded.push(param_set(&classifier, &model.name)?);
     }
     let anchor = loaded.remove(0);
@@ -183,7 +185,8 @@ pub fn run_surface<B: Backend>(
                 })?;
             let model =
                 classifier_from_parameters::<B>(&config, num_labels, parameters(&point), device)
-                    .map_err(SweepError::model(format!("{} at ({c1}, {c2})", spec.plane)))?;
+                    .map_err(SweepError::model(format!("{} at ({c1}, {c2})", spec.plane)))?
+                    .with_precision(spec.precision);
             for set in &sets {
                 rows.push(i, j, c1 * n1, c2 * n2, set, &model, device)?;
             }

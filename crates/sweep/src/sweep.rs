@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
 use lmc_analysis::schema;
-use lmc_bert::{BertClassifier, lerp_modules};
-use lmc_data::{DataDirSearch, PairTokenizer, TaskName, TaskSpec};
+use lmc_bert::{BertClassifier, Precision, lerp_modules};
+use lmc_data::{DataDirSearch, PairTokenizer, Provenance, TaskName, TaskSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SweepError};
 use crate::evaluate::{SetEvaluation, evaluate, hans_cells};
+use crate::lock::{Holder, LOCKS_DIR, ShardLock};
 use crate::models::{
     ModelRef, check_unique_names, checkpoint_populations, file_safe, load_model, model_config,
     task_for_model,
@@ -28,6 +29,9 @@ use crate::table::{
 
 /// The plan file of a results directory.
 pub const PLAN_FILE: &str = "sweep.json";
+
+/// The key of `sweep.json` that holds the [`Provenance`] of the process that started the sweep.
+pub const PROVENANCE_KEY: &str = "provenance";
 /// Endpoint distances of every pair.
 pub const DISTANCES_FILE: &str = "distances.parquet";
 /// Endpoint evaluations on the full sets.
@@ -66,6 +70,14 @@ pub struct SweepSpec {
     pub batch_size: usize,
     /// Longest token sequence (longer pairs are truncated `longest_first`).
     pub max_length: usize,
+    /// How the models' matrix products compute. Left out of `sweep.json` when f32, so results
+    /// directories from before the option keep their plans.
+    #[serde(default, skip_serializing_if = "is_f32")]
+    pub precision: Precision,
+}
+
+fn is_f32(precision: &Precision) -> bool {
+    *precision == Precision::F32
 }
 
 impl SweepSpec {
@@ -275,6 +287,13 @@ impl ResultsDir {
         self.root.join(PLAN_FILE)
     }
 
+    /// The lock file of `shard` ([`ShardLock`]): one writer per shard.
+    pub fn shard_lock(&self, shard: Shard) -> PathBuf {
+        self.root
+            .join(LOCKS_DIR)
+            .join(format!("shard-{}-of-{}.lock", shard.index, shard.count))
+    }
+
     fn parts(&self) -> PathBuf {
         self.root.join(PARTS_DIR)
     }
@@ -327,8 +346,10 @@ impl ResultsDir {
         serde_json::from_str(&text).map_err(|source| SweepError::Json { path, source })
     }
 
-    /// Writes `sweep.json`, or checks that the stored one describes the same sweep.
-    fn claim(&self, spec: &SweepSpec) -> Result<()> {
+    /// Writes `sweep.json` (the plan, and `provenance` under that key when given), or checks
+    /// that the stored one describes the same sweep (the provenance is not compared: another
+    /// build or machine may resume a sweep).
+    fn claim(&self, spec: &SweepSpec, provenance: Option<&Provenance>) -> Result<()> {
         let path = self.plan();
         if path.is_file() {
             let stored = self.read_spec()?;
@@ -341,15 +362,24 @@ impl ResultsDir {
             }
             return Ok(());
         }
-        let text = serde_json::to_string_pretty(spec).map_err(|source| SweepError::Json {
+        let json = |source| SweepError::Json {
             path: path.clone(),
             source,
-        })?;
+        };
+        let mut plan = serde_json::to_value(spec).map_err(json)?;
+        if let (Some(provenance), Some(fields)) = (provenance, plan.as_object_mut()) {
+            fields.insert(
+                PROVENANCE_KEY.to_owned(),
+                serde_json::to_value(provenance).map_err(json)?,
+            );
+        }
+        let text = serde_json::to_string_pretty(&plan).map_err(json)?;
         write_atomically(&path, text.as_bytes())
     }
 }
 
-/// Where a running sweep stands, reported after each stored pair.
+/// Where a running sweep stands, reported when it starts and after each model's endpoints and
+/// each pair are stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     /// Pairs of this shard stored (those found stored at the start included).
@@ -360,6 +390,20 @@ pub struct Progress {
     pub endpoints_done: usize,
     /// Models of this shard.
     pub endpoints_total: usize,
+    /// Interior α points of each pair: the model evaluations one pair costs.
+    pub interior_alphas: usize,
+}
+
+impl Progress {
+    /// Model evaluations done: one per model's endpoints, one per interior α of each pair.
+    pub fn evaluations_done(&self) -> usize {
+        self.endpoints_done + self.pairs_done * self.interior_alphas
+    }
+
+    /// Model evaluations of this shard, counted as [`Progress::evaluations_done`].
+    pub fn evaluations_total(&self) -> usize {
+        self.endpoints_total + self.pairs_total * self.interior_alphas
+    }
 }
 
 /// What one call of [`PreparedSweep::run`] did.
@@ -520,13 +564,15 @@ impl PreparedSweep {
         &self,
         out: &Path,
         shard: Shard,
+        provenance: Option<&Provenance>,
         device: &B::Device,
         observer: &mut dyn FnMut(&Progress),
     ) -> Result<SweepSummary> {
         let start = Instant::now();
         let results = ResultsDir::new(out);
         results.create()?;
-        results.claim(&self.spec)?;
+        let _lock = ShardLock::acquire(&results.shard_lock(shard), &Holder::current())?;
+        results.claim(&self.spec, provenance)?;
         let mut evaluator = Evaluator::<B> {
             device,
             time: Duration::ZERO,
@@ -539,7 +585,9 @@ impl PreparedSweep {
             pairs_total: pairs.len(),
             endpoints_done: 0,
             endpoints_total: models.len(),
+            interior_alphas: self.spec.interior_alphas().len(),
         };
+        observer(&progress);
         let mut endpoints_evaluated = 0;
         for model in models {
             if !results.endpoint_part(&model.name).is_file() {
@@ -558,9 +606,9 @@ impl PreparedSweep {
             } else {
                 let model_a = match resident.take() {
                     Some((name, model)) if &name == a => model,
-                    _ => load_model::<B>(self.spec.model(a), device)?,
+                    _ => load_model::<B>(self.spec.model(a), self.spec.precision, device)?,
                 };
-                let model_b = load_model::<B>(self.spec.model(b), device)?;
+                let model_b = load_model::<B>(self.spec.model(b), self.spec.precision, device)?;
                 self.evaluate_pair(&results, (a, &model_a), (b, &model_b), &mut evaluator)?;
                 resident = Some((a.clone(), model_a));
             }
@@ -586,7 +634,7 @@ impl PreparedSweep {
         model_ref: &ModelRef,
         evaluator: &mut Evaluator<'_, B>,
     ) -> Result<()> {
-        let model = load_model::<B>(model_ref, evaluator.device)?;
+        let model = load_model::<B>(model_ref, self.spec.precision, evaluator.device)?;
         let name = &model_ref.name;
         let mut rows = Vec::new();
         for set in &self.sets {
@@ -678,7 +726,7 @@ impl PreparedSweep {
                 SweepError::data(format!("tokenizer of model `{}`", self.spec.models[0].name)),
             )?;
         let sample = EvalSet::prepare(&set.label, dataset, spec, &tokenizer, self.spec.batch_size)?;
-        let model = load_model::<B>(&self.spec.models[0], device)?;
+        let model = load_model::<B>(&self.spec.models[0], self.spec.precision, device)?;
         let start = Instant::now();
         evaluate(&model, &sample, device)?;
         Ok(sample.len() as f64 / start.elapsed().as_secs_f64().max(1e-9))
@@ -909,6 +957,7 @@ mod tests {
             full_sets: Vec::new(),
             batch_size: 8,
             max_length: 128,
+            precision: Precision::F32,
         };
         assert_eq!(spec.pairs.len(), 3);
         spec.validate().unwrap();
