@@ -169,3 +169,43 @@ fn a_data_file_given_by_path_is_scored_with_its_task_set() {
         "{stderr}"
     );
 }
+
+#[test]
+fn empty_and_non_utf8_files_and_a_file_in_the_output_path_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    tiny_mnli_model(&model_dir);
+    let eval = |set: &Path, out: Option<&Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lmc"));
+        command.args(["eval", "--task", "mnli", "--model"]).arg(&model_dir).arg("--set").arg(set);
+        if let Some(out) = out {
+            command.arg("--out").arg(out);
+        }
+        let output = command.output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    let empty = dir.path().join("empty.tsv");
+    std::fs::write(&empty, "").unwrap();
+    let stderr = eval(&empty, None);
+    assert!(stderr.contains(&format!("{}: the file is empty", empty.display())), "{stderr}");
+
+    let latin1 = dir.path().join("latin1.tsv");
+    std::fs::write(
+        &latin1,
+        b"index\tsentence1\tsentence2\tgold_label\n0\tcaf\xe9\tok\tneutral\n",
+    )
+    .unwrap();
+    let stderr = eval(&latin1, None);
+    assert!(stderr.contains(&format!("{}:2: invalid UTF-8", latin1.display())), "{stderr}");
+
+    let file = dir.path().join("results");
+    std::fs::write(&file, "a file").unwrap();
+    let set = data_dir().join("glue/MNLI/dev_mismatched.sample_1k.tsv");
+    let stderr = eval(&set, Some(&file.join("x.parquet")));
+    assert!(
+        stderr.contains(&format!("{} is a file, not a directory", file.display())),
+        "{stderr}"
+    );
+}

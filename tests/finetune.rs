@@ -98,3 +98,54 @@ fn bad_seed_lists_and_presets_are_named() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown preset `huge`"));
 }
+
+#[test]
+fn a_missing_model_directory_is_named_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-model");
+    let output = lmc()
+        .args(["finetune", "--task", "cola", "--seed", "0", "--model"])
+        .arg(&missing)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("--model {}: no such directory", missing.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tokenizer of"), "the tokenizer is not blamed: {stderr}");
+}
+
+#[test]
+fn run_records_say_which_lmc_trained_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("runs");
+    let status = lmc()
+        .args(["finetune", "--task", "cola", "--preset", "smoke", "--seed", "1"])
+        .args(["--max-steps", "2", "--batch-size", "4"])
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(&out)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("seed1-"))
+        .expect("a run directory");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let provenance = &record["provenance"];
+    assert_eq!(provenance["lmc_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(provenance["backend"], "flex");
+    assert!(provenance["threads"].as_u64().is_some_and(|n| n >= 1), "{record}");
+    assert!(record["identity"].get("provenance").is_none(), "not part of the run's identity");
+}

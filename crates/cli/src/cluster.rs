@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+
+use crate::backend::ThreadsOption;
 use lmc_analysis::{
     AnalyzeOptions, BarrierMatrix, ClusterOptions, KChoice, KMeansOptions, analyze,
     spectral_clustering,
@@ -18,9 +20,9 @@ pub struct ClusterFlags {
     /// Affinity bandwidth δ in exp(−D²/(2δ²)).
     #[arg(long, default_value_t = 1.0)]
     pub delta: f64,
-    /// Seed of the k-means initialisations.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Seed of the k-means initialisations (`--seed` is the older spelling).
+    #[arg(long, alias = "seed", default_value_t = 42)]
+    pub kmeans_seed: u64,
     /// k-means restarts (the lowest inertia wins).
     #[arg(long, default_value_t = 10)]
     pub restarts: usize,
@@ -32,7 +34,7 @@ impl ClusterFlags {
             k: self.k,
             delta: self.delta,
             kmeans: KMeansOptions {
-                seed: self.seed,
+                seed: self.kmeans_seed,
                 n_runs: self.restarts,
             },
             ..ClusterOptions::default()
@@ -51,9 +53,12 @@ pub struct ClusterArgs {
     /// Output CSV `model,cluster` (cluster 0 is the largest).
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub threads: ThreadsOption,
 }
 
 pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<()> {
+    args.threads.apply()?;
     let matrix = BarrierMatrix::read_csv(&args.barriers)?;
     let clustering = spectral_clustering(&matrix, &args.clustering.options())?;
     clustering.write_labels_csv(&args.out)?;
@@ -79,7 +84,11 @@ pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Sweep results directory (pairs.parquet, endpoints.parquet, optional hans_cells.parquet).
-    pub results: PathBuf,
+    #[arg(long, required_unless_present = "results_positional")]
+    pub results: Option<PathBuf>,
+    /// The results directory as the first argument (the spelling before `--results`).
+    #[arg(hide = true, conflicts_with = "results")]
+    pub results_positional: Option<PathBuf>,
     /// Output directory for the tables and summary.md.
     #[arg(long)]
     pub out: PathBuf,
@@ -91,16 +100,27 @@ pub struct AnalyzeArgs {
     pub diagnostic_set: String,
     #[command(flatten)]
     pub clustering: ClusterFlags,
+    #[command(flatten)]
+    pub threads: ThreadsOption,
 }
 
 pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
+    args.threads.apply()?;
     let options = AnalyzeOptions {
         in_domain_set: args.in_domain_set,
         diagnostic_set: args.diagnostic_set,
         cluster: args.clustering.options(),
         ..AnalyzeOptions::default()
     };
-    let analysis = analyze(&args.results, &options)?;
+    let results = args
+        .results
+        .as_ref()
+        .or(args.results_positional.as_ref())
+        .expect("clap requires one of --results and the positional form");
+    let mut analysis = analyze(results, &options)?;
+    analysis.provenance = Some(serde_json::to_value(crate::backend::provenance_on(
+        "none".to_owned(),
+    ))?);
     let written = analysis.write(&args.out)?;
     let r = analysis
         .correlation

@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::backend::Backend;
 use clap::Args;
+use lmc_bert::Precision;
 use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, PairTokenizer, SearchEnv, TaskName};
 use lmc_sweep::{
-    EvalSet, ModelRef, SetEvaluation, SetRequest, evaluate, examples_frame, hans_cells, load_model,
+    EvalSet, ModelRef, SetEvaluation, SetRequest, evaluate_with_progress, examples_frame, hans_cells, load_model,
     load_set, model_config, task_for_model, write_parquet,
 };
 
-use crate::backend::{BackendChoice, OnBackend, run_on};
+use crate::backend::{ComputeOptions, OnBackend, run_on};
+use crate::progress::Progress;
 
 /// Arguments of `lmc eval`.
 #[derive(Debug, Args)]
@@ -49,9 +51,8 @@ pub struct EvaluationOptions {
     /// Longest token sequence.
     #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
     pub max_length: usize,
-    /// Compute backend (`cuda` needs a binary built with `cargo xtask build-gpu`).
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
-    pub backend: BackendChoice,
+    #[command(flatten)]
+    pub compute: ComputeOptions,
 }
 
 impl EvaluationOptions {
@@ -80,18 +81,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         dir: args.model.clone(),
         run_dir: None,
     };
-    let task = task_for_model(args.task, &model_ref, &model_config(&model_ref)?)?;
-    let search = args.evaluation.search();
-    let dataset = load_set(&request, &task, &search, &mut None)?;
-    let tokenizer = PairTokenizer::from_model_dir(&args.model, args.evaluation.max_length)
-        .with_context(|| format!("tokenizer of {}", args.model.display()))?;
-    let spec = request.resolve(&task)?;
-    let set = EvalSet::prepare(&request.label, dataset, spec, &tokenizer, args.evaluation.batch_size)?;
-    let evaluation = run_on(args.evaluation.backend, Evaluate { model: &model_ref, set: &set })?;
+    let set = prepare_set(&model_ref, args.task, &request, &args.evaluation)?;
     if let Some(out) = &args.out {
-        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+        // Before the evaluation, so that a bad --out costs nothing.
+        crate::paths::create_parent(out)?;
+    }
+    let evaluation = evaluate_model(&model_ref, &set, &args.evaluation)?;
+    if let Some(out) = &args.out {
         write_parquet(out, &mut examples_frame(&set, &evaluation)?)?;
     }
     let scores = &evaluation.scores;
@@ -124,17 +120,59 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `request` of `task`, loaded and tokenized for `model` (its labels' order, its tokenizer), as
+/// `lmc eval` and `lmc merge --eval` prepare a set.
+///
+/// # Errors
+/// A model whose head does not fit the task, data and tokenizer errors.
+pub fn prepare_set(
+    model: &ModelRef,
+    task: TaskName,
+    request: &SetRequest,
+    options: &EvaluationOptions,
+) -> anyhow::Result<EvalSet> {
+    let task = task_for_model(task, model, &model_config(model)?)?;
+    let dataset = load_set(request, &task, &options.search(), &mut None)?;
+    let tokenizer = PairTokenizer::from_model_dir(&model.dir, options.max_length)
+        .with_context(|| format!("tokenizer of {}", model.dir.display()))?;
+    let spec = request.resolve(&task)?;
+    Ok(EvalSet::prepare(&request.label, dataset, spec, &tokenizer, options.batch_size)?)
+}
+
+/// `model` evaluated on `set` where and how `options` say, with progress.
+///
+/// # Errors
+/// The backend's, or a model that cannot be loaded.
+pub fn evaluate_model(
+    model: &ModelRef,
+    set: &EvalSet,
+    options: &EvaluationOptions,
+) -> anyhow::Result<SetEvaluation> {
+    let job = Evaluate {
+        model,
+        set,
+        precision: options.compute.precision()?,
+    };
+    run_on(options.compute, job)
+}
+
 /// Loads a model and evaluates it on one set.
 struct Evaluate<'a> {
     model: &'a ModelRef,
     set: &'a EvalSet,
+    precision: Precision,
 }
 
 impl OnBackend for Evaluate<'_> {
     type Output = SetEvaluation;
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<SetEvaluation> {
-        let model = load_model::<B>(self.model, &device)?;
-        Ok(evaluate(&model, self.set, &device)?)
+        let model = load_model::<B>(self.model, self.precision, &device)?;
+        let mut progress = Progress::new(&self.set.label, "examples", 0, self.set.len() as u64);
+        let evaluation = evaluate_with_progress(&model, self.set, &device, &mut |done, total| {
+            progress.update(done as u64, total as u64, String::new())
+        });
+        progress.finish();
+        Ok(evaluation?)
     }
 }

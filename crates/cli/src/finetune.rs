@@ -1,20 +1,20 @@
 //! `lmc finetune`: train a population of models, one run per seed, resumably.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use lmc_bert::DropoutMasks;
 use lmc_data::{DataDirSearch, SearchEnv, TaskName};
 use lmc_train::{
     PopulationReport, Preset, Recipe, RunOutcome, RunSummary, Seeds, StepRecord, TrainObserver,
     TrainingSet, train_population,
 };
 
-use crate::backend::{BackendChoice, OnBackend, run_on};
+use crate::backend::{BackendChoice, ComputeOptions, OnBackend, run_on};
+use crate::progress::Progress;
 
 /// Arguments of `lmc finetune`.
 #[derive(Debug, Args)]
@@ -22,7 +22,8 @@ pub struct FinetuneArgs {
     /// Task: mnli, qqp, cola or rte.
     #[arg(long)]
     pub task: TaskName,
-    /// Seeds of the population: a range `0..8` (end excluded) or a list `0,3,7`.
+    /// Seeds of the population: a count `8` (seeds 0 to 7), a range `8..16` (end excluded) or a
+    /// list `0,3,7`.
     #[arg(long, conflicts_with = "seed")]
     pub seeds: Option<SeedList>,
     /// A single run's seed (also its dropout seed).
@@ -34,9 +35,10 @@ pub struct FinetuneArgs {
     /// Seed of the training-data order [default: the run's seed].
     #[arg(long)]
     pub data_seed: Option<u64>,
-    /// Model and recipe preset: smoke (tiny random BERT), default (MiniLM, a slice of the data),
-    /// paper (the paper's recipe on all data).
-    #[arg(long, default_value = "paper", value_parser = parse_preset)]
+    /// Model and recipe preset: smoke (tiny random BERT), default (MiniLM, a slice of the data,
+    /// sized for a 2-core CPU), gpu (MiniLM, the paper's recipe on all data), paper (the paper's
+    /// recipe on all data).
+    #[arg(long, default_value = "default", value_parser = parse_preset)]
     pub preset: Preset,
     /// Pretrained checkpoint directory [default: the preset's; all-MiniLM-L6-v2 from the cache].
     #[arg(long)]
@@ -97,13 +99,19 @@ pub struct FinetuneArgs {
     /// Cache directory of the pretrained model [default: $LMC_CACHE_DIR or ~/.cache/lmc].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Compute backend (`cuda` needs a binary built with `cargo xtask build-gpu`). Runs on
-    /// another backend than flex get their own directories.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
-    pub backend: BackendChoice,
+    /// Where dropout masks are drawn: `host` (the same masks on every backend, so CPU and GPU
+    /// runs compare update by update) or `device` (fast on a GPU) [default: host on the CPU,
+    /// device on CUDA].
+    #[arg(long)]
+    pub dropout_masks: Option<DropoutMasks>,
+    /// Compute backend and precision (part of the recipe). Runs on another backend than flex
+    /// get their own directories.
+    #[command(flatten)]
+    pub compute: ComputeOptions,
 }
 
-/// Seeds given as `a..b` or `a,b,c`.
+/// `--seeds` of `finetune` and `reproduce`: a count `N` (seeds 0 … N − 1), a range `a..b` (end
+/// excluded) or a list `a,b,c`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedList(pub Vec<u64>);
 
@@ -116,7 +124,7 @@ impl std::str::FromStr for SeedList {
                 .parse::<u64>()
                 .map_err(|_| format!("`{s}` is not a seed (a non-negative integer)"))
         };
-        let seeds = match text.split_once("..") {
+        let seeds: Vec<u64> = match text.split_once("..") {
             Some((start, end)) => {
                 let (start, end) = (number(start)?, number(end)?);
                 if start >= end {
@@ -124,27 +132,50 @@ impl std::str::FromStr for SeedList {
                 }
                 (start..end).collect()
             }
-            None => text.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
+            None if !text.contains(',') => {
+                let count = number(text)?;
+                if count == 0 {
+                    return Err("0 seeds: give a count of at least 1, a range a..b or a list a,b,c \
+                                (a single seed: --seed N, or the list `N,`)"
+                        .into());
+                }
+                (0..count).collect()
+            }
+            None => text
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(number)
+                .collect::<Result<_, _>>()?,
         };
+        let mut unique = seeds.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.len() != seeds.len() {
+            return Err(format!("{text} names a seed twice"));
+        }
         Ok(SeedList(seeds))
     }
 }
 
 pub fn parse_preset(text: &str) -> Result<Preset, String> {
-    match text {
-        "smoke" => Ok(Preset::Smoke),
-        "default" => Ok(Preset::Default),
-        "paper" => Ok(Preset::Paper),
-        other => Err(format!("unknown preset `{other}` (smoke, default or paper)")),
-    }
+    Preset::ALL
+        .into_iter()
+        .find(|preset| preset.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown preset `{text}` ({})", names.join(", "))
+        })
 }
 
 impl FinetuneArgs {
     fn recipe(&self) -> anyhow::Result<Recipe> {
         let mut recipe = self.preset.recipe(self.task);
-        if self.backend == BackendChoice::Cuda {
-            // Row slices fill idle CPU cores; a GPU is fed best by whole batches.
+        if self.compute.backend == BackendChoice::Cuda {
+            // Row slices fill idle CPU cores; a GPU is fed best by whole batches, with masks
+            // drawn where they are used, and bf16 matrix products.
             recipe.batch_slices = 1;
+            recipe.dropout_masks = DropoutMasks::Device;
+            recipe.precision = ComputeOptions::on(BackendChoice::Cuda).precision()?;
         }
         if let Some(path) = &self.recipe {
             recipe = recipe.with_toml_file(path)?;
@@ -165,6 +196,18 @@ impl FinetuneArgs {
         set!(resume_every);
         set!(batch_slices);
         set!(save_steps);
+        if let Some(masks) = self.dropout_masks {
+            recipe.dropout_masks = masks;
+        }
+        if self.compute.precision.is_some() {
+            recipe.precision = self.compute.precision()?;
+        }
+        ComputeOptions {
+            precision: Some(recipe.precision),
+            ..self.compute
+        }
+        .precision()
+        .context("the recipe's precision")?;
         if let Some(steps) = self.max_steps {
             recipe.max_steps = Some(steps);
         }
@@ -200,44 +243,37 @@ impl FinetuneArgs {
     }
 }
 
-/// A progress bar per run (hidden when stderr is not a terminal) and a log line per run.
-struct Progress {
-    bar: Option<ProgressBar>,
+/// Progress per run (a bar on a terminal, a line every 30 s elsewhere) and a log line per run.
+struct RunProgress {
+    current: Option<(Progress, u64)>,
 }
 
-impl TrainObserver for Progress {
+impl TrainObserver for RunProgress {
     fn run_started(&mut self, name: &str, done: u64, total: u64) {
         if done > 0 {
             tracing::info!("{name}: resuming at update {done} of {total}");
         } else {
             tracing::info!("{name}: training, {total} updates");
         }
-        let bar = ProgressBar::new(total).with_position(done);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} updates, {msg} ({elapsed} < {eta})",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(name.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(500));
-        self.bar = Some(bar);
+        self.current = Some((Progress::new(name, "updates", done, total), total));
     }
 
     fn step(&mut self, record: &StepRecord) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(record.step);
-            bar.set_message(format!(
-                "loss {:.4}, {:.1} ex/s",
-                record.loss, record.examples_per_second
-            ));
+        if let Some((progress, total)) = &mut self.current {
+            progress.update(
+                record.step,
+                *total,
+                format!(
+                    "loss {:.4}, {:.1} ex/s",
+                    record.loss, record.examples_per_second
+                ),
+            );
         }
     }
 
     fn run_finished(&mut self, name: &str, summary: &RunSummary) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
+        if let Some((progress, _)) = self.current.take() {
+            progress.finish();
         }
         tracing::info!(
             "{name}: done, final loss {:.4}, {:.1} examples/s, {:.0} s",
@@ -261,32 +297,43 @@ impl OnBackend for TrainPopulation<'_> {
     type Output = PopulationReport;
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<PopulationReport> {
-        let mut progress = Progress { bar: None };
+        let mut progress = RunProgress { current: None };
+        let provenance = crate::backend::provenance::<B>(&device);
         let report = train_population::<Autodiff<B>>(
             self.model_dir,
             self.recipe,
             self.seeds,
             self.data,
             self.out,
+            Some(&provenance),
             &device,
             &mut progress,
         );
-        if let Some(bar) = progress.bar.take() {
-            bar.abandon();
+        if let Some((progress, _)) = progress.current.take() {
+            progress.finish();
         }
         Ok(report)
     }
 }
 
 pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
-    crate::backend::check(args.backend)?;
     let recipe = args.recipe()?;
+    let compute = ComputeOptions {
+        precision: Some(recipe.precision),
+        ..args.compute
+    };
+    crate::backend::check(compute)?;
     let seeds = args.seeds();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(args.task.as_str()));
     let model_dir = match &args.model {
+        Some(dir) if !dir.is_dir() => anyhow::bail!(
+            "--model {}: no such directory (a Hugging Face BERT checkpoint directory: config.json, \
+             model.safetensors or pytorch_model.bin, tokenizer files)",
+            dir.display()
+        ),
         Some(dir) => dir.clone(),
         None => {
             let cache = crate::setup::cache_dir(args.cache_dir.clone())?;
@@ -313,7 +360,7 @@ pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
         data: &data,
         out: &out,
     };
-    let report = run_on(args.backend, job)?;
+    let report = run_on(compute, job)?;
     for (seeds, result) in &report.runs {
         match result {
             Ok(RunOutcome::Trained { dir, summary }) => println!(
@@ -333,4 +380,22 @@ pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
         anyhow::bail!("{failed} of {} runs failed (see above); the others are kept", report.runs.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeedList;
+
+    #[test]
+    fn seeds_are_a_count_a_range_or_a_list() {
+        let seeds = |text: &str| text.parse::<SeedList>().map(|list| list.0);
+        assert_eq!(seeds("3"), Ok(vec![0, 1, 2]));
+        assert_eq!(seeds("8..11"), Ok(vec![8, 9, 10]));
+        assert_eq!(seeds("0,3,7"), Ok(vec![0, 3, 7]));
+        assert_eq!(seeds("5,"), Ok(vec![5]));
+        assert!(seeds("0").unwrap_err().contains("--seed N"));
+        assert!(seeds("4..4").unwrap_err().contains("is empty"));
+        assert!(seeds("1,1").unwrap_err().contains("twice"));
+        assert!(seeds("x").unwrap_err().contains("`x` is not a seed"));
+    }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::backend::ThreadsOption;
+
 /// Arguments of `lmc interpolate`.
 #[derive(Debug, Args)]
 pub struct InterpolateArgs {
@@ -14,13 +16,17 @@ pub struct InterpolateArgs {
     /// Interpolation weight: the result is (1 − α)·A + α·B. Values outside [0, 1] extrapolate.
     #[arg(long, allow_negative_numbers = true)]
     pub alpha: f32,
-    /// Output: a directory (weights + config/tokenizer copied from A) or a .safetensors file.
-    #[arg(short, long)]
-    pub output: PathBuf,
+    /// Output: a directory (weights + config/tokenizer copied from A) or a .safetensors file
+    /// (`-o` and `--output` are older spellings).
+    #[arg(long, short = 'o', alias = "output")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub threads: ThreadsOption,
 }
 
 pub fn run(args: InterpolateArgs) -> anyhow::Result<()> {
-    let summary = lmc_interp::merge_checkpoints(&args.a, &args.b, args.alpha, &args.output)?;
+    args.threads.apply()?;
+    let summary = lmc_interp::merge_checkpoints(&args.a, &args.b, args.alpha, &args.out)?;
     println!(
         "{}: {} tensors interpolated ({} values), {} carried from A, {} bytes written",
         summary.output.display(),

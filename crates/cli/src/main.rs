@@ -6,10 +6,14 @@
 mod backend;
 mod bench;
 mod cluster;
+mod data;
 mod eval;
 mod finetune;
 mod inspect;
 mod interpolate;
+mod merge;
+mod paths;
+mod progress;
 mod report;
 mod reproduce;
 mod setup;
@@ -54,10 +58,16 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Install the default pretrained model (all-MiniLM-L6-v2) into the cache.
     Setup(setup::SetupArgs),
+    /// Datasets: fetch and verify them, or show where lmc finds a file.
+    #[command(subcommand)]
+    Data(data::DataCommand),
     /// Load a Hugging Face BERT checkpoint and report what was loaded.
     Inspect(inspect::InspectArgs),
     /// Interpolate two checkpoints: write (1 − α)·A + α·B, tensor by tensor.
     Interpolate(interpolate::InterpolateArgs),
+    /// Merge N checkpoints as a mergekit YAML says (linear, slerp, task_arithmetic, ties), then
+    /// optionally evaluate the result.
+    Merge(merge::MergeArgs),
     /// Spectral clustering of a barrier matrix (CSV), as scikit-learn's SpectralClustering.
     Cluster(cluster::ClusterArgs),
     /// Barrier matrices, basins and their link to generalisation, from a sweep's result tables.
@@ -97,8 +107,10 @@ fn init_logging(verbose: u8) {
 pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Setup(args) => setup::run(args),
+        Command::Data(command) => data::run(command),
         Command::Inspect(args) => inspect::run(args),
         Command::Interpolate(args) => interpolate::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Cluster(args) => cluster::run_cluster(args),
         Command::Analyze(args) => cluster::run_analyze(args),
         Command::Finetune(args) => finetune::run(args),

@@ -16,40 +16,30 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser};
 use lmc_data::{DataDirSearch, DataMode, SearchEnv, TaskName, TaskSpec};
+use lmc_train::Preset;
 use serde_json::json;
 
 use crate::Cli;
-use crate::backend::BackendChoice;
-
-/// How big a reproduction is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    /// Tiny random BERT, tiny data slices, 3 seeds: the whole pipeline in minutes (CI).
-    Smoke,
-    /// all-MiniLM-L6-v2 on the offline data, sized for a 2-core CPU; the 8 seeds share two head
-    /// initialisations.
-    Default,
-    /// Sized for one GPU (not yet timed on one): all-MiniLM-L6-v2, the paper's recipe on all the
-    /// (offline) data, 12 seeds, 10 α, 512 examples per set. Meant for `--backend cuda`.
-    Gpu,
-    /// The paper's settings: 100 seeds, 10 α, 512 examples per set; for GPUs and clusters.
-    Paper,
-}
+use crate::backend::{BackendChoice, ComputeOptions};
+use crate::finetune::{SeedList, parse_preset};
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Debug, Args)]
 pub struct ReproduceArgs {
     /// Task: mnli, qqp or cola.
     pub task: TaskName,
-    /// Size of the reproduction.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    /// Size of the reproduction: smoke (tiny random BERT, tiny data slices, 3 seeds: the whole
+    /// pipeline in seconds), default (all-MiniLM-L6-v2 on the offline data, sized for a 2-core
+    /// CPU; 8 seeds sharing two head initialisations), gpu (MiniLM with the paper's recipe on all
+    /// the data, 12 seeds, 10 α, 512 examples per set; for `--backend cuda`), paper (the paper's
+    /// settings: 100 seeds, 10 α, 512 examples per set; for GPUs and clusters).
+    #[arg(long, default_value = "default", value_parser = parse_preset)]
     pub preset: Preset,
-    /// Compute backend of fine-tuning and sweep (`cuda` needs a binary built with
-    /// `cargo xtask build-gpu`).
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
-    pub backend: BackendChoice,
+    /// Compute backend and precision of fine-tuning and sweep.
+    #[command(flatten)]
+    pub compute: ComputeOptions,
     /// Output directory [default: runs/reproduce/<task>-<preset>, `-cuda` added for GPU runs,
     /// under the current directory].
     #[arg(long)]
@@ -57,9 +47,10 @@ pub struct ReproduceArgs {
     /// Data directory [default: $LMC_DATA_DIR, the fetch cache, then ../shared/datasets].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Seeds of the population [default: the preset's].
+    /// Seeds of the population, as `finetune --seeds`: a count `8` (seeds 0 to 7), a range
+    /// `8..16` or a list `0,3,7` [default: the preset's count].
     #[arg(long)]
-    pub seeds: Option<u64>,
+    pub seeds: Option<SeedList>,
     /// Classifier-head initialisations the population shares: seed s starts from head seed
     /// s mod K, while every seed keeps its own data order and dropout. K = the number of seeds is
     /// the paper's design (each seed its own head) [default: 2 for the default preset, one per
@@ -76,7 +67,6 @@ struct Plan {
     seeds: u64,
     /// Head initialisations shared by the seeds (`None`: one per seed, as in the paper).
     head_seeds: Option<u64>,
-    finetune_preset: &'static str,
     alphas: usize,
     examples_per_set: usize,
     /// `--full-sets` of the sweep: sets each model is evaluated on once in full (HANS cells).
@@ -88,7 +78,6 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         Preset::Smoke => Plan {
             seeds: 3,
             head_seeds: None,
-            finetune_preset: "smoke",
             alphas: 5,
             examples_per_set: 32,
             full_sets: "none",
@@ -99,7 +88,6 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
             // head's initialisation and separated by a barrier when they do not (ARCHITECTURE.md,
             // "What the default preset shows"): two heads give two basins of four seeds.
             head_seeds: Some(2),
-            finetune_preset: "default",
             alphas: 6,
             examples_per_set: 256,
             full_sets: match task {
@@ -110,7 +98,6 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         Preset::Gpu => Plan {
             seeds: 12,
             head_seeds: None,
-            finetune_preset: "paper",
             alphas: 10,
             examples_per_set: 512,
             full_sets: match task {
@@ -121,7 +108,6 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
         Preset::Paper => Plan {
             seeds: 100,
             head_seeds: None,
-            finetune_preset: "paper",
             alphas: 10,
             examples_per_set: 512,
             full_sets: match task {
@@ -129,15 +115,6 @@ fn plan(preset: Preset, task: TaskName) -> Plan {
                 _ => "id:all,ood:all",
             },
         },
-    }
-}
-
-fn preset_name(preset: Preset) -> &'static str {
-    match preset {
-        Preset::Smoke => "smoke",
-        Preset::Default => "default",
-        Preset::Gpu => "gpu",
-        Preset::Paper => "paper",
     }
 }
 
@@ -169,22 +146,38 @@ fn stage(number: usize, name: &str, args: &[String]) -> anyhow::Result<f64> {
 /// The `lmc finetune` calls of a population: `--seeds` and `--head-seed` of each. With fewer head
 /// seeds than seeds, seed s joins the call of head seed s mod k; otherwise one call, where each
 /// seed is its own head seed.
-fn seed_groups(seeds: u64, head_seeds: Option<u64>) -> Vec<(String, Option<u64>)> {
+/// The `lmc finetune` calls of a population: one per head seed when `head_seeds` K is fewer than
+/// the seeds (seed s in the call of head seed s mod K), else one for all (each its own head), as
+/// `--seeds` texts.
+fn seed_groups(seeds: &[u64], head_seeds: Option<u64>) -> Vec<(String, Option<u64>)> {
     match head_seeds {
-        Some(k) if k < seeds => (0..k)
-            .map(|head| {
-                let members: Vec<String> =
-                    (head..seeds).step_by(k as usize).map(|s| s.to_string()).collect();
-                (members.join(","), Some(head))
+        Some(k) if (k as usize) < seeds.len() => (0..k)
+            .filter_map(|head| {
+                let members: Vec<u64> = seeds.iter().copied().filter(|s| s % k == head).collect();
+                (!members.is_empty()).then(|| (seeds_text(&members), Some(head)))
             })
             .collect(),
-        _ => vec![(format!("0..{seeds}"), None)],
+        _ => vec![(seeds_text(seeds), None)],
     }
 }
 
-fn describe_heads(seeds: u64, head_seeds: Option<u64>) -> String {
+/// `seeds` as `--seeds` reads them: a range for consecutive seeds, else a list (one seed with
+/// a trailing comma, since a bare number is a count).
+fn seeds_text(seeds: &[u64]) -> String {
+    match seeds {
+        [one] => format!("{one},"),
+        [first, .., last] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{first}..{}", last + 1)
+        }
+        _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+    }
+}
+
+fn describe_heads(seeds: usize, head_seeds: Option<u64>) -> String {
     match head_seeds {
-        Some(k) if k < seeds => format!("{k}, shared: seed s starts from head seed s mod {k}"),
+        Some(k) if (k as usize) < seeds => {
+            format!("{k}, shared: seed s starts from head seed s mod {k}")
+        }
         _ => "one per seed (the paper's design)".to_owned(),
     }
 }
@@ -196,17 +189,26 @@ fn strings(items: &[&str]) -> Vec<String> {
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let plan = plan(args.preset, args.task);
-    let seeds = args.seeds.unwrap_or(plan.seeds);
+    let seed_list = args
+        .seeds
+        .clone()
+        .map_or_else(|| (0..plan.seeds).collect(), |list| list.0);
+    let seeds = seed_list.len();
     let head_seeds = args.head_seeds.or(plan.head_seeds);
-    if let Some(k) = head_seeds {
-        if k == 0 || k > seeds {
-            anyhow::bail!("--head-seeds {k}: need between 1 and the number of seeds ({seeds})");
-        }
+    if let Some(k) = head_seeds
+        && (k == 0 || k as usize > seeds)
+    {
+        anyhow::bail!("--head-seeds {k}: need between 1 and the number of seeds ({seeds})");
     }
-    let preset = preset_name(args.preset);
-    crate::backend::check(args.backend)?;
-    let out = args.out.clone().unwrap_or_else(|| default_out(args.task, preset, args.backend));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let preset = args.preset.name();
+    crate::backend::check(args.compute)?;
+    let precision = args.compute.precision()?.as_str().to_owned();
+    let backend = args.compute.backend.as_str().to_owned();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(args.task, preset, args.compute.backend));
+    crate::paths::create_dir(&out)?;
 
     eprintln!("[1/5] model and data");
     let cache = crate::setup::cache_dir(args.cache_dir.clone())?;
@@ -249,10 +251,10 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let data_dir_arg = path(&data_dir);
 
     let mut finetune_seconds = 0.0;
-    for (seed_list, head_seed) in seed_groups(seeds, head_seeds) {
+    for (seed_text, head_seed) in seed_groups(&seed_list, head_seeds) {
         let mut finetune =
-            strings(&["finetune", "--task", args.task.as_str(), "--preset", plan.finetune_preset]);
-        finetune.extend(["--seeds".to_owned(), seed_list]);
+            strings(&["finetune", "--task", args.task.as_str(), "--preset", preset]);
+        finetune.extend(["--seeds".to_owned(), seed_text]);
         if let Some(head) = head_seed {
             finetune.extend(["--head-seed".to_owned(), head.to_string()]);
         }
@@ -266,7 +268,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             finetune.extend(["--model".to_owned(), path(model)]);
         }
         finetune.extend(["--cache-dir".to_owned(), path(&cache)]);
-        finetune.extend(["--backend".to_owned(), args.backend.as_str().to_owned()]);
+        finetune.extend(["--backend".to_owned(), backend.clone()]);
+        finetune.extend(["--precision".to_owned(), precision.clone()]);
         finetune_seconds += stage(2, "fine-tune the population", &finetune)?;
     }
 
@@ -286,13 +289,21 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         "--data-dir".to_owned(),
         data_dir_arg,
         "--backend".to_owned(),
-        args.backend.as_str().to_owned(),
+        backend.clone(),
+        "--precision".to_owned(),
+        precision.clone(),
         "--out".to_owned(),
         path(&results),
     ];
     let sweep_seconds = stage(3, "sweep every pair", &sweep)?;
 
-    let analyze = vec!["analyze".to_owned(), path(&results), "--out".to_owned(), path(&analysis)];
+    let analyze = vec![
+        "analyze".to_owned(),
+        "--results".to_owned(),
+        path(&results),
+        "--out".to_owned(),
+        path(&analysis),
+    ];
     let analyze_seconds = stage(4, "barriers, clusters, correlation", &analyze)?;
 
     let context_path = out.join("context.json");
@@ -304,10 +315,10 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             ["model", model.as_ref().map_or_else(|| if args.preset == Preset::Smoke { "tiny random BERT (2 layers, width 32)".to_owned() } else { path(&minilm) }, |m| path(m))],
             ["seeds", seeds.to_string()],
             ["head initialisations", describe_heads(seeds, head_seeds)],
-            ["finetune preset", plan.finetune_preset.to_owned()],
             ["alpha points", plan.alphas.to_string()],
             ["examples per set", plan.examples_per_set.to_string()],
-            ["backend", args.backend.as_str().to_owned()],
+            ["backend", backend.clone()],
+            ["precision", precision.clone()],
         ],
         "provenance": provenance,
     });
@@ -331,7 +342,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         "task": args.task.as_str(),
         "preset": preset,
         "seeds": seeds,
-        "head_seeds": head_seeds.filter(|&k| k < seeds).unwrap_or(seeds),
+        "seed_list": seed_list,
+        "head_seeds": head_seeds.filter(|&k| (k as usize) < seeds).unwrap_or(seeds as u64),
         "alphas": plan.alphas,
         "examples_per_set": plan.examples_per_set,
         "seconds": {
@@ -341,6 +353,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             "report": report_seconds,
             "total": total,
         },
+        "precision": precision,
+        "provenance": crate::backend::provenance_on(backend.clone()),
     });
     let record_path = out.join("reproduce.json");
     std::fs::write(&record_path, serde_json::to_vec_pretty(&record)?)
@@ -357,27 +371,44 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::seed_groups;
+    use super::{seed_groups, seeds_text};
+    use crate::finetune::SeedList;
+
+    fn count(n: u64) -> Vec<u64> {
+        (0..n).collect()
+    }
 
     #[test]
     fn shared_heads_split_the_seeds_by_their_remainder() {
         assert_eq!(
-            seed_groups(8, Some(2)),
+            seed_groups(&count(8), Some(2)),
             [("0,2,4,6".to_owned(), Some(0)), ("1,3,5,7".to_owned(), Some(1))]
         );
         assert_eq!(
-            seed_groups(5, Some(3)),
+            seed_groups(&count(5), Some(3)),
             [
                 ("0,3".to_owned(), Some(0)),
                 ("1,4".to_owned(), Some(1)),
-                ("2".to_owned(), Some(2))
+                ("2,".to_owned(), Some(2))
             ]
+        );
+        assert_eq!(
+            seed_groups(&[8, 9, 10, 11], Some(2)),
+            [("8,10".to_owned(), Some(0)), ("9,11".to_owned(), Some(1))]
         );
     }
 
     #[test]
     fn one_head_per_seed_is_one_call() {
-        assert_eq!(seed_groups(8, None), [("0..8".to_owned(), None)]);
-        assert_eq!(seed_groups(4, Some(4)), [("0..4".to_owned(), None)]);
+        assert_eq!(seed_groups(&count(8), None), [("0..8".to_owned(), None)]);
+        assert_eq!(seed_groups(&count(4), Some(4)), [("0..4".to_owned(), None)]);
+    }
+
+    #[test]
+    fn seed_texts_read_back_as_the_same_seeds() {
+        for seeds in [vec![3], vec![0, 1, 2], vec![5, 7, 9], vec![4, 5, 7]] {
+            let text = seeds_text(&seeds);
+            assert_eq!(text.parse::<SeedList>().unwrap().0, seeds, "{text}");
+        }
     }
 }

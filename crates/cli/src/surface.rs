@@ -8,6 +8,7 @@ use clap::Args;
 use lmc_data::{DataDirSearch, TaskName};
 
 use crate::backend::{OnBackend, run_on};
+use crate::progress::Progress;
 use crate::eval::EvaluationOptions;
 use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, SurfaceSummary, discover_models, run_surface};
 
@@ -78,7 +79,7 @@ fn model(path: &Path) -> anyhow::Result<ModelRef> {
     Ok(found.remove(0))
 }
 
-/// Evaluates the grid of one plane, logging each finished row.
+/// Evaluates the grid of one plane, with progress by grid row.
 struct Surface<'a> {
     spec: &'a SurfaceSpec,
     search: &'a DataDirSearch,
@@ -89,14 +90,14 @@ impl OnBackend for Surface<'_> {
     type Output = SurfaceSummary;
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<SurfaceSummary> {
-        let plane = &self.spec.plane;
-        Ok(run_surface::<B>(
-            self.spec,
-            self.search,
-            self.out,
-            &device,
-            &mut |done, total| tracing::info!("plane {plane}: grid row {done}/{total}"),
-        )?)
+        let rows = self.spec.c1.len() as u64;
+        let mut progress =
+            Progress::new(&format!("plane {}", self.spec.plane), "grid rows", 0, rows);
+        let summary = run_surface::<B>(self.spec, self.search, self.out, &device, &mut |done, total| {
+            progress.update(done as u64, total as u64, String::new())
+        });
+        progress.finish();
+        Ok(summary?)
     }
 }
 
@@ -121,16 +122,16 @@ pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
         sets: SetRequest::parse_list(&args.sets)?,
         batch_size: args.evaluation.batch_size,
         max_length: args.evaluation.max_length,
+        precision: args.evaluation.compute.precision()?,
     };
     let search = args.evaluation.search();
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    crate::paths::create_dir(&args.out)?;
     let job = Surface {
         spec: &spec,
         search: &search,
         out: &args.out,
     };
-    let summary = run_on(args.evaluation.backend, job)?;
+    let summary = run_on(args.evaluation.compute, job)?;
     println!(
         "plane {}: {} grid rows evaluated, {} already stored; |v1| = {:.4}, |v2⊥| = {:.4}; wrote {}",
         spec.plane,

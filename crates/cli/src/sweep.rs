@@ -7,16 +7,15 @@
 //! the last to finish writes the merged tables (or run `lmc sweep merge`). `lmc sweep slurm`
 //! writes a Slurm array job whose task i runs shard i.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use burn::tensor::backend::Backend;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lmc_data::TaskName;
 
 use crate::backend::{OnBackend, run_on};
+use crate::progress::Progress;
 use crate::eval::EvaluationOptions;
 use lmc_sweep::{
     MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, default_full_sets,
@@ -139,6 +138,13 @@ fn parse_alphas(text: &str) -> anyhow::Result<Vec<f64>> {
         }
         return Ok(alpha_grid(count));
     }
+    if !text.contains(',') {
+        bail!(
+            "--alphas {text}: give a count of grid points (an integer of at least 3, e.g. 10, \
+             evenly spaced from 0 to 1) or a comma-separated list of α values (e.g. \
+             0,0.25,0.5,0.75,1); a single α is `lmc interpolate --alpha`"
+        );
+    }
     let mut alphas = text
         .split(',')
         .map(|v| {
@@ -211,6 +217,7 @@ fn build_spec(args: &RunArgs) -> anyhow::Result<SweepSpec> {
         full_sets,
         batch_size: args.evaluation.batch_size,
         max_length: args.evaluation.max_length,
+        precision: args.evaluation.compute.precision()?,
     })
 }
 
@@ -223,9 +230,7 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
     let mut sweeps = vec![(out.clone(), prepared.clone())];
     if args.checkpoints {
         for (step, spec) in prepared.spec.checkpoint_sweeps()? {
-            let dir = out
-                .join(lmc_analysis::schema::CHECKPOINTS_DIR)
-                .join(format!("step-{step}"));
+            let dir = lmc_analysis::schema::checkpoint_results(&out, step);
             sweeps.push((
                 dir,
                 PreparedSweep {
@@ -237,10 +242,10 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
     }
     if args.dry_run {
         let first = &sweeps[0].1;
-        let throughput = run_on(args.evaluation.backend, MeasureThroughput { sweep: first })?;
+        let throughput = run_on(args.evaluation.compute, MeasureThroughput { sweep: first })?;
         return print_plan(&sweeps, shard, throughput);
     }
-    run_on(args.evaluation.backend, RunSweeps { sweeps: &sweeps, shard })
+    run_on(args.evaluation.compute, RunSweeps { sweeps: &sweeps, shard })
 }
 
 /// Runs each sweep (the main one, then one per checkpoint step) in turn, printing a summary of each.
@@ -254,17 +259,24 @@ impl OnBackend for RunSweeps<'_> {
 
     fn run<B: Backend>(self, device: B::Device) -> anyhow::Result<()> {
         let shard = self.shard;
+        let provenance = crate::backend::provenance::<B>(&device);
         for (dir, sweep) in self.sweeps {
-            let bar = progress_bar(sweep.spec.pairs.len().div_ceil(shard.count) as u64, dir);
-            let summary = sweep.run::<B>(dir, shard, &device, &mut |p| {
-                bar.set_length(p.pairs_total as u64);
-                bar.set_position(p.pairs_done as u64);
-                bar.set_message(format!(
-                    "endpoints {}/{}",
-                    p.endpoints_done, p.endpoints_total
-                ));
+            let mut progress: Option<Progress> = None;
+            let summary = sweep.run::<B>(dir, shard, Some(&provenance), &device, &mut |p| {
+                let (done, total) = (p.evaluations_done() as u64, p.evaluations_total() as u64);
+                let message = format!(
+                    "endpoints {}/{}, pairs {}/{}",
+                    p.endpoints_done, p.endpoints_total, p.pairs_done, p.pairs_total
+                );
+                progress
+                    .get_or_insert_with(|| {
+                        Progress::new(&dir.display().to_string(), "model evaluations", done, total)
+                    })
+                    .update(done, total, message);
             })?;
-            bar.finish_and_clear();
+            if let Some(progress) = progress {
+                progress.finish();
+            }
             let total = summary.total_time.as_secs_f64();
             let outside = total - summary.evaluation_time.as_secs_f64();
             println!(
@@ -281,22 +293,6 @@ impl OnBackend for RunSweeps<'_> {
         }
         Ok(())
     }
-}
-
-fn progress_bar(total: u64, dir: &Path) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total), target);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} pairs, ETA {eta} ({msg})")
-            .expect("the template is valid")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(dir.display().to_string());
-    bar
 }
 
 /// Examples per second of forward passes on one batch of a sweep's first set.
@@ -452,8 +448,7 @@ fn write_slurm(args: &SlurmArgs) -> anyhow::Result<()> {
         ),
     ]);
     let text = lines.join("\n") + "\n";
-    std::fs::create_dir_all(&args.log_dir)
-        .with_context(|| format!("creating {}", args.log_dir.display()))?;
+    crate::paths::create_dir(&args.log_dir)?;
     std::fs::write(&args.script, text)
         .with_context(|| format!("writing {}", args.script.display()))?;
     println!(
@@ -463,4 +458,18 @@ fn write_slurm(args: &SlurmArgs) -> anyhow::Result<()> {
         args.script.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_alphas;
+
+    #[test]
+    fn alphas_are_a_count_or_a_list_and_a_single_value_says_which() {
+        assert_eq!(parse_alphas("3").unwrap(), [0.0, 0.5, 1.0]);
+        assert_eq!(parse_alphas("1,-0.5,0,0.5").unwrap(), [-0.5, 0.0, 0.5, 1.0]);
+        let error = parse_alphas("0.5").unwrap_err().to_string();
+        assert!(error.contains("a count of grid points") && error.contains("list"), "{error}");
+        assert!(parse_alphas("2").unwrap_err().to_string().contains("at least 3"));
+    }
 }
