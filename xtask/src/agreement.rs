@@ -8,7 +8,6 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use lmc_data::datadir::{DataDirSearch, SearchEnv};
 use serde_json::{Value, json};
 
 use crate::{build_lmc, json_lines, run_captured, workspace_root};
@@ -74,9 +73,21 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         .learning_rate
         .unwrap_or(args.task.default_learning_rate());
     let minilm = crate::setup()?;
-    let search = DataDirSearch::new(None, &SearchEnv::from_process());
-    let data_dir = search.locate(args.task.offline_file())?.data_dir.root;
-    if task == "mnli" && search.locate("glue/MNLI/train.tsv").is_ok() {
+    let lmc = build_lmc(&[])?;
+    let locate = |file: &str| {
+        run_captured(Command::new(&lmc).args(["data", "locate", file]))
+            .map(|printed| PathBuf::from(printed.trim()))
+    };
+    let data_dir = locate(args.task.offline_file())?;
+    let official_mnli_train = Command::new(&lmc)
+        .args(["data", "locate", "glue/MNLI/train.tsv"])
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .context("cannot run lmc data locate")?
+        .status
+        .success();
+    if task == "mnli" && official_mnli_train {
         bail!(
             "the official MNLI train set is present, so lmc would train on it; the reference \
              script implements the offline split only"
@@ -92,7 +103,6 @@ pub fn run(args: AgreementArgs) -> anyhow::Result<()> {
         .map(|s| s.trim().parse().with_context(|| format!("seed {s:?}")))
         .collect::<anyhow::Result<_>>()?;
 
-    let lmc = build_lmc(&[])?;
     let population = out.join("lmc");
     let mut finetune = Command::new(&lmc);
     finetune

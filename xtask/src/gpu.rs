@@ -1,7 +1,6 @@
 //! `cargo xtask build-gpu`: the `lmc` binary with burn-cuda, packed with what a GPU machine
-//! without a Rust toolchain or network needs to run it: `lmc`, `tiny-bert/` (the smoke preset's
-//! random 2-layer BERT, for the CPU-vs-GPU check of `benches/gpu/check.sh`) and, on request, the
-//! default model.
+//! without a Rust toolchain or network needs to run it: `lmc` and, on request, the default
+//! model. (`benches/gpu/bundle.sh` packs the project's own GPU checks.)
 //!
 //! The CUDA driver (`libcuda.so`) and NVRTC are loaded when the binary first touches the GPU,
 //! so the build needs neither the CUDA toolkit nor a GPU; this command checks that the binary
@@ -12,8 +11,6 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
-
-use lmc_train::{Preset, write_random_checkpoint};
 
 use crate::{build_lmc, workspace_root};
 
@@ -48,12 +45,8 @@ pub fn run(args: BuildGpuArgs) -> anyhow::Result<()> {
     std::fs::copy(&binary, &packed)
         .with_context(|| format!("copying {} to {}", binary.display(), packed.display()))?;
     strip(&packed)?;
-    let minilm = crate::setup()?;
-    let tiny = bundle.join("tiny-bert");
-    if !tiny.join("model.safetensors").is_file() {
-        write_random_checkpoint(&Preset::smoke_config(), 0, &minilm, &tiny)?;
-    }
     if args.with_model {
+        let minilm = crate::install_model(&binary)?;
         let name = minilm
             .file_name()
             .context("the MiniLM directory has a name")?;

@@ -1,6 +1,9 @@
 //! Project automation for lmc, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
-//! Plain Rust instead of shell scripts: each command is a function below.
+//! Plain Rust instead of shell scripts: each command is a function below. xtask links none of
+//! lmc's crates: it builds the `lmc` binary ([`build_lmc`], with cargo's progress on the
+//! terminal) and runs its subcommands, so a cold first command compiles the heavy dependencies
+//! once.
 
 mod agreement;
 mod bench;
@@ -9,7 +12,7 @@ mod gpu;
 mod reproduce;
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -25,10 +28,12 @@ struct Cli {
 enum Task {
     /// Install the default pretrained model (all-MiniLM-L6-v2) into the lmc cache.
     Setup,
-    /// Datasets: fetch the official files or link a local mirror, and verify them.
+    /// Datasets: `lmc data fetch` (the official files, or links to a local mirror, verified) or
+    /// `lmc data locate FILE`, with these arguments.
     Data {
-        #[command(subcommand)]
-        task: data::DataTask,
+        /// Arguments of `lmc data`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Run a benchmark next to its PyTorch baseline, measured in the same run.
     Bench {
@@ -59,10 +64,15 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Installs all-MiniLM-L6-v2 with `lmc setup` (the CPU build) and returns its directory.
 fn setup() -> anyhow::Result<PathBuf> {
-    let cache = lmc_bert::pretrained::default_cache_dir()
-        .context("no cache directory: set LMC_CACHE_DIR or HOME")?;
-    let dir = lmc_bert::pretrained::ensure_minilm(&cache)?;
+    install_model(&build_lmc(&[])?)
+}
+
+/// Installs all-MiniLM-L6-v2 with `LMC setup` and returns its directory.
+fn install_model(lmc: &Path) -> anyhow::Result<PathBuf> {
+    let printed = run_captured(Command::new(lmc).arg("setup"))?;
+    let dir = PathBuf::from(printed.trim());
     eprintln!("all-MiniLM-L6-v2: {}", dir.display());
     Ok(dir)
 }
@@ -91,17 +101,33 @@ pub fn cargo_command() -> std::process::Command {
 }
 
 /// Builds the `lmc` binary with the optimised profile and the given cargo `features` of lmc-cli,
-/// and returns its path.
+/// and returns its path. Cargo's progress goes to the terminal; a cold build takes long enough
+/// (about 15 minutes on 2 cores) that this says so first. A build with `cuda` goes to its own
+/// target directory (`target/cuda`, or `$CARGO_TARGET_DIR/cuda`): burn-cuda changes the features
+/// of dependencies shared with the CPU build (polars among them), and in one directory each build
+/// recompiled them for the other, 15–20 minutes each way on 2 cores.
 fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
+    let mut target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    if features.contains(&"cuda") {
+        target = target.join("cuda");
+    }
+    let binary = target.join("optimized").join("lmc");
+    if !binary.is_file() {
+        eprintln!(
+            "building lmc{} (optimised profile) into {}: the first build compiles burn, polars \
+             and tokenizers, about 15 minutes on 2 cores{}; later builds take seconds",
+            if features.is_empty() { String::new() } else { format!(" with {}", features.join(", ")) },
+            target.display(),
+            if features.contains(&"cuda") { " plus CubeCL's kernels (about 19 minutes in all)" } else { "" },
+        );
+    }
     let mut command = cargo_command();
-    command.current_dir(workspace_root()).args([
-        "build",
-        "--quiet",
-        "--profile",
-        "optimized",
-        "-p",
-        "lmc-cli",
-    ]);
+    command
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--profile", "optimized", "-p", "lmc-cli"]);
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
@@ -111,10 +137,7 @@ fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
     if !status.success() {
         anyhow::bail!("building the lmc binary failed ({status})");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    Ok(target.join("optimized").join("lmc"))
+    Ok(binary)
 }
 
 /// Runs `command` from the workspace root, passing its standard error through, and returns its
@@ -148,7 +171,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Setup => setup().map(|_| ()),
         Task::Bench { target } => bench::run(target),
-        Task::Data { task } => data::run(task),
+        Task::Data { args } => data::run(&args),
         Task::Agreement(args) => agreement::run(args),
         Task::Reproduce { args } => reproduce::run(&args),
         Task::BuildGpu(args) => gpu::run(args),
