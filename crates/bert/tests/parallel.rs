@@ -47,6 +47,14 @@ fn batch<Be: burn::tensor::backend::Backend>(
     )
 }
 
+/// Device masks come from the backend's one generator per process, so tests that draw them take
+/// turns (`DropoutStream`'s contract: no other pass draws from that generator at the same time).
+static DEVICE_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn device_generator() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn values<Be: burn::tensor::backend::Backend, const D: usize>(tensor: Tensor<Be, D>) -> Vec<f32> {
     tensor.into_data().convert::<f32>().into_vec().unwrap()
 }
@@ -81,6 +89,7 @@ fn dropout_stream_drops_the_configured_share_and_rescales_the_rest() {
 
 #[test]
 fn device_masks_drop_the_configured_share_and_repeat_with_the_seed() {
+    let _turn = device_generator();
     let device = Default::default();
     let ones = Tensor::<Flex, 1>::ones([100_000], &device);
     let draw = |seed| {
@@ -133,6 +142,7 @@ fn slices_give_the_logits_of_one_pass() {
 
 #[test]
 fn slices_give_the_loss_and_gradient_of_one_pass() {
+    let _turn = device_generator();
     let device = Default::default();
     let model: BertClassifier<B> = random_classifier(&config(0.0), 3, 6, &device);
     let (input, labels) = batch::<B>(&device);
@@ -159,6 +169,7 @@ fn slices_give_the_loss_and_gradient_of_one_pass() {
 
 #[test]
 fn sliced_training_passes_are_deterministic_with_dropout() {
+    let _turn = device_generator();
     let device = Default::default();
     let model: BertClassifier<B> = random_classifier(&config(0.1), 3, 6, &device);
     let (input, labels) = batch::<B>(&device);
