@@ -1,17 +1,6 @@
 //! [`analyze`]: from a sweep's result directory to the paper's findings, and the files that hold
-//! them.
-//!
-//! [`Analysis::write`] produces, in the output directory (each file written atomically):
-//!
-//! | file | contents |
-//! |---|---|
-//! | `barrier_matrix.csv` | convexity-gap matrix of the in-domain loss (the clustering input), [`BarrierMatrix`] CSV layout |
-//! | `endpoint_barrier_matrix.csv` | endpoint-barrier matrix of the in-domain loss |
-//! | `clusters.parquet`, `clusters.csv` | `model` (str), `cluster` (u32), `centroid_distance` (f64), `diagnostic_metric` (f64), `in_domain_metric` (f64) |
-//! | `cluster_stats.parquet`, `cluster_stats.csv` | `cluster` (u32), `size` (u32), `{diagnostic,in_domain}_{mean,std,min,max}` (f64, nullable) and, with HANS data, `hans_<heuristic>_<label>_{mean,std,min,max}` (label with `_` for `-`) |
-//! | `correlation.json` | centroid distance vs diagnostic metric: Pearson r, Spearman ρ, bootstrap interval of r, least-squares line |
-//! | `analysis.json` | everything above except the matrices, plus eigenvalues, eigengap, within/between barrier summaries, the separation test, triangle check and the options |
-//! | `summary.md` | a human-readable digest |
+//! them: [`Analysis::write`] fills an analysis directory with the files of [`analysis_files`],
+//! [`Analysis::read`] reads it back.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +16,49 @@ use crate::separation::{SeparationOptions, SeparationTest, separation_test};
 use crate::spectral::{CentroidAxis, ClusterOptions, Clustering, KChoice, SpectralEmbedding};
 use crate::stats::{BootstrapOptions, Correlation, Summary, correlate};
 use crate::tables::{EndpointsTable, HansTable, MatrixSpec, PairsTable, Quantity, schema};
+
+use analysis_files::{
+    ANALYSIS_FILE, BARRIER_MATRIX_FILE, CLUSTER_STATS_CSV_FILE, CLUSTER_STATS_PARQUET_FILE,
+    CLUSTERS_CSV_FILE, CLUSTERS_PARQUET_FILE, CORRELATION_FILE, ENDPOINT_BARRIER_MATRIX_FILE,
+    SUMMARY_FILE,
+};
+
+pub mod analysis_files {
+    //! The files of an analysis directory: the contract between
+    //! [`Analysis::write`](crate::Analysis::write), which writes each of them atomically, and
+    //! every reader (lmc-report, `lmc reproduce`, scripts).
+    //! [`Analysis::read`](crate::Analysis::read) reads [`ANALYSIS_FILE`] and the two matrices
+    //! back into the whole [`Analysis`](crate::Analysis).
+    //!
+    //! | file | contents |
+    //! |---|---|
+    //! | [`BARRIER_MATRIX_FILE`] | convexity-gap matrix of the in-domain loss (the clustering input), [`BarrierMatrix`](crate::BarrierMatrix) CSV layout |
+    //! | [`ENDPOINT_BARRIER_MATRIX_FILE`] | endpoint-barrier matrix of the in-domain loss, same layout |
+    //! | [`CLUSTERS_PARQUET_FILE`], [`CLUSTERS_CSV_FILE`] | `model` (str), `cluster` (u32), `centroid_distance` (f64), `diagnostic_metric` (f64), `in_domain_metric` (f64) |
+    //! | [`CLUSTER_STATS_PARQUET_FILE`], [`CLUSTER_STATS_CSV_FILE`] | `cluster` (u32), `size` (u32), `{diagnostic,in_domain}_{mean,std,min,max}` (f64, nullable) and, with HANS data, `hans_<heuristic>_<label>_{mean,std,min,max}` (label with `_` for `-`) |
+    //! | [`CORRELATION_FILE`] | centroid distance vs diagnostic metric: Pearson r, Spearman ρ, bootstrap interval of r, least-squares line |
+    //! | [`ANALYSIS_FILE`] | the [`Analysis`](crate::Analysis) as JSON except the two matrices: options, models, clustering (with eigenvalues and eigengap), centroid axis, per-model metrics, HANS cells, correlation, cluster statistics, within/between barrier summaries, the separation test, triangle check and provenance |
+    //! | [`SUMMARY_FILE`] | a human-readable digest |
+
+    /// The convexity-gap matrix.
+    pub const BARRIER_MATRIX_FILE: &str = "barrier_matrix.csv";
+    /// The endpoint-barrier matrix.
+    pub const ENDPOINT_BARRIER_MATRIX_FILE: &str = "endpoint_barrier_matrix.csv";
+    /// One row per model, Parquet.
+    pub const CLUSTERS_PARQUET_FILE: &str = "clusters.parquet";
+    /// One row per model, CSV.
+    pub const CLUSTERS_CSV_FILE: &str = "clusters.csv";
+    /// One row per cluster, Parquet.
+    pub const CLUSTER_STATS_PARQUET_FILE: &str = "cluster_stats.parquet";
+    /// One row per cluster, CSV.
+    pub const CLUSTER_STATS_CSV_FILE: &str = "cluster_stats.csv";
+    /// The correlation of the centroid axis with the diagnostic metric.
+    pub const CORRELATION_FILE: &str = "correlation.json";
+    /// The analysis record.
+    pub const ANALYSIS_FILE: &str = "analysis.json";
+    /// The Markdown digest.
+    pub const SUMMARY_FILE: &str = "summary.md";
+}
 
 /// Settings of [`analyze`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,17 +92,22 @@ impl Default for AnalyzeOptions {
 }
 
 /// Everything [`analyze`] finds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Its JSON form ([`analysis_files::ANALYSIS_FILE`]) leaves out the two matrices, which are
+/// stored as CSV; deserialising needs them back under their field names as
+/// [`BarrierMatrix`] objects, which is how [`Analysis::read`] joins the files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     /// The options used.
     pub options: AnalyzeOptions,
     /// Models, in the order of `endpoints.parquet`; every per-model vector follows it.
     pub models: Vec<String>,
-    /// Convexity gap of the in-domain loss curves.
-    #[serde(skip)]
+    /// Convexity gap of the in-domain loss curves ([`analysis_files::BARRIER_MATRIX_FILE`]).
+    #[serde(skip_serializing)]
     pub convexity_gap: BarrierMatrix,
-    /// Endpoint barrier of the in-domain loss curves.
-    #[serde(skip)]
+    /// Endpoint barrier of the in-domain loss curves
+    /// ([`analysis_files::ENDPOINT_BARRIER_MATRIX_FILE`]).
+    #[serde(skip_serializing)]
     pub endpoint_barrier: BarrierMatrix,
     /// Spectral clustering of the convexity-gap matrix.
     pub clustering: Clustering,
@@ -91,14 +128,16 @@ pub struct Analysis {
     /// Endpoint barrier within vs between clusters.
     pub endpoint_barrier_summary: BarrierSummary,
     /// Whether the clusters separate the convexity gaps more than clusters of shuffled matrices
-    /// do; `None` when the clustering has no pair within or no pair between clusters.
+    /// do; `None` when the clustering has no pair within or no pair between clusters (and in
+    /// analyses written before the test existed).
+    #[serde(default)]
     pub separation: Option<SeparationTest>,
     /// Triangle-inequality check of the convexity-gap matrix.
     pub triangle: TriangleCheck,
     /// Which program computed the analysis, as its caller describes it (the `lmc` binary writes
     /// its version, git commit and threads); written to `analysis.json` when set. A JSON value,
     /// so that this crate stays free of lmc's other crates.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<serde_json::Value>,
 }
 
@@ -238,7 +277,7 @@ fn summary_columns(prefix: &str, summaries: &[Summary]) -> Vec<Column> {
 }
 
 impl Analysis {
-    /// The per-model table (`clusters.parquet`).
+    /// The per-model table ([`analysis_files::CLUSTERS_PARQUET_FILE`]).
     ///
     /// # Errors
     /// [`AnalysisError::Polars`] if the frame cannot be built.
@@ -263,7 +302,7 @@ impl Analysis {
         .map_err(polars_error)
     }
 
-    /// The per-cluster table (`cluster_stats.parquet`).
+    /// The per-cluster table ([`analysis_files::CLUSTER_STATS_PARQUET_FILE`]).
     ///
     /// # Errors
     /// [`AnalysisError::Polars`] if the frame cannot be built.
@@ -293,7 +332,7 @@ impl Analysis {
         DataFrame::new_infer_height(columns).map_err(polars_error)
     }
 
-    /// `correlation.json`'s value.
+    /// [`analysis_files::CORRELATION_FILE`]'s value.
     pub fn correlation_json(&self) -> serde_json::Value {
         serde_json::json!({
             "x": "centroid_distance",
@@ -302,8 +341,8 @@ impl Analysis {
         })
     }
 
-    /// Writes every output file (see the module docs) into `out_dir`, creating it if needed, and
-    /// returns their paths.
+    /// Writes every file of [`analysis_files`] into `out_dir`, creating it if needed, and returns
+    /// their paths.
     ///
     /// # Errors
     /// [`AnalysisError::Io`], [`AnalysisError::Polars`] or [`AnalysisError::Json`] naming the file.
@@ -315,29 +354,39 @@ impl Analysis {
         let path = |name: &str| out_dir.join(name);
         let mut written = Vec::new();
 
-        self.convexity_gap.write_csv(&path("barrier_matrix.csv"))?;
-        written.push(path("barrier_matrix.csv"));
-        self.endpoint_barrier
-            .write_csv(&path("endpoint_barrier_matrix.csv"))?;
-        written.push(path("endpoint_barrier_matrix.csv"));
-
-        for (stem, mut frame) in [
-            ("clusters", self.clusters_frame()?),
-            ("cluster_stats", self.cluster_stats_frame()?),
+        for (matrix, name) in [
+            (&self.convexity_gap, BARRIER_MATRIX_FILE),
+            (&self.endpoint_barrier, ENDPOINT_BARRIER_MATRIX_FILE),
         ] {
-            let parquet = path(&format!("{stem}.parquet"));
+            matrix.write_csv(&path(name))?;
+            written.push(path(name));
+        }
+
+        for (parquet_name, csv_name, mut frame) in [
+            (
+                CLUSTERS_PARQUET_FILE,
+                CLUSTERS_CSV_FILE,
+                self.clusters_frame()?,
+            ),
+            (
+                CLUSTER_STATS_PARQUET_FILE,
+                CLUSTER_STATS_CSV_FILE,
+                self.cluster_stats_frame()?,
+            ),
+        ] {
+            let parquet = path(parquet_name);
             write_parquet(&parquet, &mut frame)?;
-            let csv = path(&format!("{stem}.csv"));
+            let csv = path(csv_name);
             write_csv(&csv, &mut frame)?;
             written.extend([parquet, csv]);
         }
 
         for (name, value) in [
-            ("correlation.json", self.correlation_json()),
+            (CORRELATION_FILE, self.correlation_json()),
             (
-                "analysis.json",
+                ANALYSIS_FILE,
                 serde_json::to_value(self).map_err(|source| AnalysisError::Json {
-                    path: path("analysis.json"),
+                    path: path(ANALYSIS_FILE),
                     source,
                 })?,
             ),
@@ -352,12 +401,86 @@ impl Analysis {
             written.push(file);
         }
 
-        write_atomically(&path("summary.md"), self.summary_markdown().as_bytes())?;
-        written.push(path("summary.md"));
+        write_atomically(&path(SUMMARY_FILE), self.summary_markdown().as_bytes())?;
+        written.push(path(SUMMARY_FILE));
         Ok(written)
     }
 
-    /// The Markdown digest written as `summary.md`.
+    /// Reads an analysis directory that [`Analysis::write`] filled: [`ANALYSIS_FILE`] and the
+    /// two matrices, which must agree with it (every per-model list has one entry per model, and
+    /// both matrices are over the analysis' models, in its order).
+    ///
+    /// # Errors
+    /// [`AnalysisError::Io`] or [`AnalysisError::Json`] naming [`ANALYSIS_FILE`]; the errors of
+    /// [`BarrierMatrix::read_csv`]; [`AnalysisError::Inconsistent`] naming the file that
+    /// disagrees.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let record_path = dir.join(ANALYSIS_FILE);
+        let json_error = |source| AnalysisError::Json {
+            path: record_path.clone(),
+            source,
+        };
+        let text = std::fs::read_to_string(&record_path).map_err(|source| AnalysisError::Io {
+            path: record_path.clone(),
+            source,
+        })?;
+        let mut record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(json_error)?;
+        for (field, name) in [
+            ("convexity_gap", BARRIER_MATRIX_FILE),
+            ("endpoint_barrier", ENDPOINT_BARRIER_MATRIX_FILE),
+        ] {
+            let matrix = BarrierMatrix::read_csv(&dir.join(name))?;
+            record.insert(
+                field.to_owned(),
+                serde_json::to_value(matrix).map_err(json_error)?,
+            );
+        }
+        let analysis: Self = serde_json::from_value(record.into()).map_err(json_error)?;
+        analysis.check_models(dir)?;
+        Ok(analysis)
+    }
+
+    /// The checks of [`Analysis::read`]: per-model lists and matrices follow `models`.
+    fn check_models(&self, dir: &Path) -> Result<()> {
+        let n = self.models.len();
+        let mut lengths = vec![
+            ("clustering.names", self.clustering.names.len()),
+            ("clustering.labels", self.clustering.labels.len()),
+            ("axis.names", self.axis.names.len()),
+            ("axis.distances", self.axis.distances.len()),
+            ("axis.labels", self.axis.labels.len()),
+            ("diagnostic_metric", self.diagnostic_metric.len()),
+            ("in_domain_metric", self.in_domain_metric.len()),
+        ];
+        if let Some((_, values)) = &self.hans {
+            lengths.push(("hans", values.len()));
+        }
+        if let Some((field, len)) = lengths.into_iter().find(|&(_, len)| len != n) {
+            return Err(AnalysisError::Inconsistent {
+                path: dir.join(ANALYSIS_FILE),
+                message: format!("`{field}` has {len} entries for {n} models"),
+            });
+        }
+        for (matrix, name) in [
+            (&self.convexity_gap, BARRIER_MATRIX_FILE),
+            (&self.endpoint_barrier, ENDPOINT_BARRIER_MATRIX_FILE),
+        ] {
+            if matrix.names != self.models {
+                return Err(AnalysisError::Inconsistent {
+                    path: dir.join(name),
+                    message: format!(
+                        "its models ({}) differ from the `models` of {ANALYSIS_FILE} ({})",
+                        matrix.names.join(", "),
+                        self.models.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The Markdown digest written as [`analysis_files::SUMMARY_FILE`].
     pub fn summary_markdown(&self) -> String {
         let o = &self.options;
         let c = &self.clustering;

@@ -254,13 +254,22 @@ pub enum AnalysisError {
     /// A statistic cannot be computed from its inputs.
     #[error("{0}")]
     Statistics(String),
-    /// Serialising JSON failed.
+    /// Writing or reading a JSON file failed (malformed, or not the record it should hold).
     #[error("{path}: {source}")]
     Json {
-        /// The file being written.
+        /// The file.
         path: PathBuf,
         /// The underlying error.
         source: serde_json::Error,
+    },
+    /// The files of an analysis directory disagree: a per-model list whose length is not the
+    /// number of models, or a matrix over other models.
+    #[error("{path}: {message}")]
+    Inconsistent {
+        /// The file that disagrees.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
     },
 }
 

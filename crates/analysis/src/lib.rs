@@ -17,13 +17,14 @@
 //! cluster (including the six HANS cells for MNLI), compares barriers within and between clusters,
 //! tests whether the clusters separate `D` more than clusters of shuffled matrices do
 //! ([`separation_test`]), checks the triangle inequality of `D`, and writes tables, JSON and a
-//! Markdown summary ([`Analysis::write`]). [`training_dynamics`] follows cluster membership
-//! across checkpoints.
+//! Markdown summary ([`Analysis::write`]), which [`Analysis::read`] reads back.
+//! [`training_dynamics`] follows cluster membership across checkpoints.
 //!
-//! The contract with the sweep crate, which writes the result tables, is [`schema`]. The crate uses
-//! polars for tables and linfa for k-means and the eigendecomposition; it never links the deep
-//! learning framework. Errors are [`AnalysisError`] values that name the file, row, column or
-//! model pair at fault.
+//! The contract with the sweep crate, which writes the result tables, is [`schema`]; the files of
+//! an analysis directory, written here and read by the report crate, are [`analysis_files`]. The
+//! crate uses polars for tables and linfa for k-means and the eigendecomposition; it never links
+//! the deep learning framework. Errors are [`AnalysisError`] values that name the file, row,
+//! column or model pair at fault.
 //!
 //! # Example
 //!
@@ -66,7 +67,7 @@ mod spectral;
 mod stats;
 mod tables;
 
-pub use analyze::{Analysis, AnalyzeOptions, analyze, analyze_tables};
+pub use analyze::{Analysis, AnalyzeOptions, analysis_files, analyze, analyze_tables};
 pub use curve::{Curve, CurveMetric};
 pub use dynamics::{Checkpoint, Dynamics, MAX_ALIGNED_CLUSTERS, Switch, training_dynamics};
 pub use error::{AnalysisError, CurveError, MatrixProblem, Result};

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, MatrixProblem, Result};
 use crate::io::write_atomically;
@@ -18,7 +18,7 @@ use crate::io::write_atomically;
 pub const DEFAULT_MATRIX_TOLERANCE: f64 = 1e-9;
 
 /// A square matrix over models: `values[i * n + j]` is the entry of row `names[i]`, column `names[j]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BarrierMatrix {
     /// Model names, in row (and column) order.
     pub names: Vec<String>,
@@ -27,7 +27,7 @@ pub struct BarrierMatrix {
 }
 
 /// Result of [`BarrierMatrix::triangle_inequality`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriangleCheck {
     /// Unordered triples of distinct models examined.
     pub triples: u64,

@@ -1,13 +1,13 @@
 //! Per-cluster statistics and the within- vs between-cluster barrier summary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, Result};
 use crate::matrix::BarrierMatrix;
 use crate::stats::Summary;
 
 /// Statistics of one cluster (the paper's cluster table, Figure 5, and HANS breakdown, Figure 7).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterStats {
     /// Cluster label.
     pub cluster: usize,
@@ -85,7 +85,7 @@ pub fn cluster_stats(
 }
 
 /// Barrier values of pairs inside one cluster vs pairs across clusters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BarrierSummary {
     /// Unordered pairs whose models share a cluster.
     pub within: Summary,

@@ -45,7 +45,7 @@ impl Default for SeparationOptions {
 }
 
 /// The outcome of [`separation_test`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SeparationTest {
     /// The settings used.
     pub options: SeparationOptions,

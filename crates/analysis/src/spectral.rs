@@ -132,7 +132,7 @@ impl Default for ClusterOptions {
 }
 
 /// A partition of models into clusters.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
     /// Model names, in matrix order.
     pub names: Vec<String>,
@@ -175,7 +175,7 @@ impl Clustering {
 }
 
 /// The paper's centroid-distance axis (see the module docs).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CentroidAxis {
     /// Model names, in matrix order.
     pub names: Vec<String>,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AnalysisError, Result};
 
 /// Count, mean, sample standard deviation (n − 1 denominator), minimum and maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of values.
     pub count: usize,
@@ -103,7 +103,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// A least-squares line `y = slope · x + intercept`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LinearFit {
     /// Slope.
     pub slope: f64,
@@ -156,7 +156,7 @@ impl Default for BootstrapOptions {
 }
 
 /// A percentile bootstrap interval for Pearson's r.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapInterval {
     /// The settings used.
     pub options: BootstrapOptions,
@@ -224,7 +224,7 @@ pub fn bootstrap_pearson(x: &[f64], y: &[f64], options: &BootstrapOptions) -> Bo
 }
 
 /// How one per-model quantity relates to another (the paper: centroid distance vs diagnostic metric).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Correlation {
     /// Number of models.
     pub n: usize,

@@ -87,6 +87,22 @@ pub mod schema {
     /// (`checkpoints/step-<N>/pairs.parquet`, …), for the training-dynamics figure.
     pub const CHECKPOINTS_DIR: &str = "checkpoints";
 
+    /// Folder of a results directory holding `lmc soup`'s output (the report draws it when present).
+    pub const SOUPS_DIR: &str = "soups";
+    /// Members and soups of a population, one row per (model or soup, set): `model`, `kind`
+    /// (`member`, `basin`, `greedy`, `all`), `cluster` (i64; -1 for a soup spanning clusters),
+    /// `members` (comma-separated), `set` (str), `loss`, `metric`, `accuracy` (f64), `n_examples`
+    /// (u32).
+    pub const SOUPS_FILE: &str = "soups.parquet";
+    /// [`SOUPS_FILE`] as CSV, same columns.
+    pub const SOUPS_CSV_FILE: &str = "soups.csv";
+    /// What a row of [`SOUPS_FILE`] is, str.
+    pub const KIND: &str = "kind";
+    /// A model's or soup's cluster, i64.
+    pub const CLUSTER: &str = "cluster";
+    /// A soup's members, comma-separated, str.
+    pub const MEMBERS: &str = "members";
+
     /// The results directory of the checkpoints after `step` updates, inside `results`:
     /// `checkpoints/step-<N>`.
     pub fn checkpoint_results(results: &std::path::Path, step: u64) -> std::path::PathBuf {

@@ -84,7 +84,8 @@ pub struct ReportInputs {
     /// The sweep's results directory (`pairs.parquet`, `endpoints.parquet`, optional
     /// `hans_cells.parquet`, `surface.parquet`, `surface_models.parquet` and `checkpoints/`).
     pub results_dir: PathBuf,
-    /// The directory [`lmc_analysis::Analysis::write`] filled (`analysis.json`, `barrier_matrix.csv`).
+    /// The directory [`lmc_analysis::Analysis::write`] filled (read with
+    /// [`lmc_analysis::Analysis::read`]).
     pub analysis_dir: PathBuf,
     /// Descriptive context.
     pub context: ReportContext,

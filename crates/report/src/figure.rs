@@ -27,7 +27,7 @@ pub enum FigureOutcome {
 /// One figure of the study.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// The paper's figure number (1–7) this reproduces.
+    /// The figure's number: 1–7 reproduce the paper's figures, 8 (soups) goes beyond it.
     pub number: u8,
     /// File stem, e.g. `fig3_barrier_heatmap`.
     pub stem: String,

@@ -5,8 +5,10 @@
 //! evaluates a model or recomputes the clustering of the final models. Its inputs are a results
 //! directory (the tables of [`lmc_analysis::schema`]: `pairs.parquet`, `endpoints.parquet`, and the
 //! optional `hans_cells.parquet`, `surface.parquet`, `surface_models.parquet` and `checkpoints/`)
-//! and an analysis directory written by [`lmc_analysis::Analysis::write`] (`analysis.json`,
-//! `barrier_matrix.csv`). [`StudyTables::read`] parses them once.
+//! and an analysis directory written by [`lmc_analysis::Analysis::write`] (the files of
+//! [`lmc_analysis::analysis_files`]). [`StudyTables::read`] parses them once, the analysis
+//! directory with [`lmc_analysis::Analysis::read`]: the figures and the report take
+//! lmc-analysis' own types.
 //!
 //! Each figure is a function from parsed tables to a value that implements [`Plot`], so it can be
 //! drawn on any plotters backend and tested on small fixed tables:
@@ -76,8 +78,6 @@ pub use report::{
     draw_study_figures, write_report,
 };
 pub use stored::{
-    ANALYSIS_FILE, AnalysisRecord, BARRIER_MATRIX_FILE, CheckpointResults, MarkedModel, ModelRow,
-    StoredAnalysis, StoredAxis, StoredBarrierSummary, StoredClusterStats, StoredClustering,
-    StoredCorrelation, StoredFit, StoredInterval, StoredSummary, StoredTriangle, SurfacePlane,
-    SurfacePoint, read_checkpoints, read_surfaces,
+    CheckpointResults, MarkedModel, ModelRow, SurfacePlane, SurfacePoint, model_rows,
+    read_checkpoints, read_surfaces,
 };

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lmc_analysis::{PairsTable, schema};
+use lmc_analysis::{Analysis, PairsTable, Summary, schema};
 
 use crate::context::{ReportContext, ReportInputs};
 use crate::document::{Block, to_html, to_markdown};
@@ -15,12 +15,14 @@ use crate::figures::dynamics::training_dynamics_figure;
 use crate::figures::hans::hans_breakdown;
 use crate::figures::heatmap::barrier_heatmap;
 use crate::figures::scatter::centroid_scatter;
+use crate::figures::soups::soup_scatter;
 use crate::figures::surface::{SurfaceValue, loss_surfaces};
 use crate::palette::{cluster_colour, css_hex};
 use crate::paper::{PaperReference, paper_reference};
 use crate::render::write_atomically;
 use crate::stored::{
-    CheckpointResults, StoredAnalysis, StoredSummary, SurfacePlane, read_checkpoints, read_surfaces,
+    CheckpointResults, SoupRow, SurfacePlane, model_rows, read_checkpoints, read_soups,
+    read_surfaces,
 };
 
 /// The HTML report's file name.
@@ -31,34 +33,37 @@ pub const MARKDOWN_FILE: &str = "report.md";
 /// Every stored table the figures are drawn from, read once.
 #[derive(Debug, Clone)]
 pub struct StudyTables {
-    /// The analysis directory.
-    pub analysis: StoredAnalysis,
+    /// The analysis directory, read with [`Analysis::read`].
+    pub analysis: Analysis,
     /// `pairs.parquet`.
     pub pairs: PairsTable,
     /// The planes of `surface.parquet` on the surface set (`None` when the file is absent).
     pub surfaces: Option<Vec<SurfacePlane>>,
     /// Per-checkpoint results (empty when there are none).
     pub checkpoints: Vec<CheckpointResults>,
+    /// `soups/soups.parquet` (`None` when absent).
+    pub soups: Option<Vec<SoupRow>>,
 }
 
 impl StudyTables {
-    /// Reads the analysis directory, `pairs.parquet`, and the optional surface and checkpoint
-    /// tables of `inputs`.
+    /// Reads the analysis directory, `pairs.parquet`, and the optional surface, checkpoint and
+    /// soup tables of `inputs`.
     ///
     /// # Errors
     /// I/O, schema and consistency errors naming the file.
     pub fn read(inputs: &ReportInputs) -> Result<Self> {
-        let analysis = StoredAnalysis::read(&inputs.analysis_dir)?;
+        let analysis = Analysis::read(&inputs.analysis_dir)?;
         let pairs = PairsTable::read(&inputs.results_dir.join(schema::PAIRS_FILE))?;
         let surface_set = inputs
             .context
             .figures
             .surface_set
             .clone()
-            .unwrap_or_else(|| analysis.record.options.in_domain_set.clone());
+            .unwrap_or_else(|| analysis.options.in_domain_set.clone());
         Ok(Self {
             surfaces: read_surfaces(&inputs.results_dir, &surface_set)?,
             checkpoints: read_checkpoints(&inputs.results_dir)?,
+            soups: read_soups(&inputs.results_dir)?,
             analysis,
             pairs,
         })
@@ -76,8 +81,8 @@ pub struct MetricNames {
 
 impl MetricNames {
     /// The task's names when the paper covers it, else "metric on `<set>`".
-    pub fn new(context: &ReportContext, analysis: &StoredAnalysis) -> Self {
-        let options = &analysis.record.options;
+    pub fn new(context: &ReportContext, analysis: &Analysis) -> Self {
+        let options = &analysis.options;
         match context.task.as_deref().and_then(paper_reference) {
             Some(reference) => Self {
                 diagnostic: reference.diagnostic_metric.to_owned(),
@@ -100,8 +105,8 @@ pub fn draw_figures(inputs: &ReportInputs, figures_dir: &Path) -> Result<Vec<Fig
     draw_study_figures(&tables, &inputs.context, figures_dir)
 }
 
-/// Draws figures 1–7 from `tables` into `figures_dir`; a figure whose optional input is missing
-/// is returned as skipped.
+/// Draws figures 1–7 (the paper's) and 8 (soups) from `tables` into `figures_dir`; a figure
+/// whose optional input is missing is returned as skipped.
 ///
 /// # Errors
 /// Drawing, I/O and table errors naming the figure or file.
@@ -115,10 +120,9 @@ pub fn draw_study_figures(
         source,
     })?;
     let analysis = &tables.analysis;
-    let record = &analysis.record;
-    let options = &record.options;
+    let options = &analysis.options;
     let names = MetricNames::new(context, analysis);
-    let models = analysis.model_rows();
+    let models = model_rows(analysis);
     let png = context.figures.png;
     let mut figures = Vec::new();
 
@@ -222,8 +226,8 @@ pub fn draw_study_figures(
 
     let scatter = centroid_scatter(
         &models,
-        record.clustering.k,
-        &record.correlation,
+        analysis.clustering.k,
+        &analysis.correlation,
         &names.diagnostic,
     );
     figures.push(Figure::draw(
@@ -240,7 +244,7 @@ pub fn draw_study_figures(
         png,
     )?);
 
-    let table = cluster_table(&record.cluster_stats, &names.diagnostic, &names.in_domain);
+    let table = cluster_table(&analysis.cluster_stats, &names.diagnostic, &names.in_domain);
     figures.push(Figure::draw(
         &table,
         5,
@@ -286,9 +290,9 @@ pub fn draw_study_figures(
         ),
     });
 
-    figures.push(match &record.hans {
+    figures.push(match &analysis.hans {
         Some((cells, values)) => {
-            let plot = hans_breakdown(cells, values, &models, record.clustering.k, &names.in_domain)?;
+            let plot = hans_breakdown(cells, values, &models, analysis.clustering.k, &names.in_domain)?;
             Figure::draw(
                 &plot,
                 7,
@@ -307,6 +311,44 @@ pub fn draw_study_figures(
             "fig7_hans_breakdown",
             "HANS breakdown by cluster",
             format!("no HANS cells in the analysis ({} absent)", schema::HANS_CELLS_FILE),
+        ),
+    });
+
+    let soups_file = format!("{}/{}", schema::SOUPS_DIR, schema::SOUPS_FILE);
+    let (stem, title) = ("fig8_soups", "Soups inside and across basins");
+    let soups = tables.soups.as_deref().map(|rows| {
+        soup_scatter(
+            rows,
+            (&options.in_domain_set, &names.in_domain),
+            (&options.diagnostic_set, &names.diagnostic),
+        )
+    });
+    figures.push(match soups {
+        Some(Some(plot)) => Figure::draw(
+            &plot,
+            8,
+            stem,
+            title,
+            "Beyond the paper: the uniform soup of each basin, the greedy soup and the soup of every model \
+             (diamonds, in their basin's colour, black across basins) beside the models (dots), from lmc soup."
+                .to_owned(),
+            figures_dir,
+            png,
+        )?,
+        Some(None) => Figure::skipped(
+            8,
+            stem,
+            title,
+            format!(
+                "{soups_file} has no soup with rows on both `{}` and `{}`",
+                options.in_domain_set, options.diagnostic_set
+            ),
+        ),
+        None => Figure::skipped(
+            8,
+            stem,
+            title,
+            format!("no {soups_file} in the results directory (run `lmc soup --out <results>/{}`)", schema::SOUPS_DIR),
         ),
     });
     Ok(figures)
@@ -344,7 +386,7 @@ pub fn write_report(inputs: &ReportInputs, out_dir: &Path) -> Result<ReportFiles
     })
 }
 
-fn summary_row(label: &[&str], s: &StoredSummary) -> Vec<String> {
+fn summary_row(label: &[&str], s: &Summary) -> Vec<String> {
     let mut row: Vec<String> = label.iter().map(|l| (*l).to_owned()).collect();
     row.push(s.count.to_string());
     row.extend([s.mean, s.std, s.min, s.max].map(format_optional));
@@ -358,13 +400,13 @@ fn report_blocks<'a>(
     figures: &'a [Figure],
 ) -> Result<Vec<Block<'a>>> {
     let context = &inputs.context;
-    let record = &tables.analysis.record;
-    let options = &record.options;
-    let names = MetricNames::new(context, &tables.analysis);
-    let models = tables.analysis.model_rows();
+    let analysis = &tables.analysis;
+    let options = &analysis.options;
+    let names = MetricNames::new(context, analysis);
+    let models = model_rows(analysis);
     let mut blocks = Vec::new();
 
-    let mut facts = vec![format!("{} models", record.models.len())];
+    let mut facts = vec![format!("{} models", analysis.models.len())];
     if let Some(task) = &context.task {
         facts.push(format!("task {task}"));
     }
@@ -414,7 +456,7 @@ fn report_blocks<'a>(
         inputs.analysis_dir.display()
     ));
     for (file, present) in [
-        (schema::HANS_CELLS_FILE, record.hans.is_some()),
+        (schema::HANS_CELLS_FILE, analysis.hans.is_some()),
         (schema::SURFACE_FILE, tables.surfaces.is_some()),
     ] {
         if !present {
@@ -454,12 +496,12 @@ fn report_blocks<'a>(
             "paper".to_owned(),
             "this run".to_owned(),
         ],
-        rows: comparison_rows(record, reference, gh_curve.as_ref()),
+        rows: comparison_rows(analysis, reference, gh_curve.as_ref()),
         swatches: None,
     });
 
     blocks.push(Block::Heading(2, "Clusters".to_owned()));
-    let c = &record.clustering;
+    let c = &analysis.clustering;
     blocks.push(Block::Paragraph(format!(
         "Spectral clustering of the convexity-gap matrix with k = {} (eigengap suggests k = {}); smallest \
          Laplacian eigenvalues: {}.",
@@ -467,7 +509,7 @@ fn report_blocks<'a>(
         c.eigengap_k,
         c.eigenvalues.iter().take(6).map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(", ")
     )));
-    let table = cluster_table(&record.cluster_stats, &names.diagnostic, &names.in_domain);
+    let table = cluster_table(&analysis.cluster_stats, &names.diagnostic, &names.in_domain);
     blocks.push(Block::Table {
         header: table.header.clone(),
         swatches: Some(
@@ -479,10 +521,10 @@ fn report_blocks<'a>(
         ),
         rows: table.rows.into_iter().map(|(_, cells)| cells).collect(),
     });
-    if let Some((cells, _)) = &record.hans {
+    if let Some((cells, _)) = &analysis.hans {
         let mut header = vec!["HANS cell".to_owned()];
         header.extend(
-            record
+            analysis
                 .cluster_stats
                 .iter()
                 .map(|s| format!("cluster {} mean ± std", s.cluster)),
@@ -492,7 +534,7 @@ fn report_blocks<'a>(
             .enumerate()
             .map(|(i, cell)| {
                 let mut row = vec![cell.clone()];
-                row.extend(record.cluster_stats.iter().map(|s| {
+                row.extend(analysis.cluster_stats.iter().map(|s| {
                     s.hans.get(i).map_or_else(
                         || "—".to_owned(),
                         |(_, summary)| {
@@ -522,24 +564,24 @@ fn report_blocks<'a>(
         rows: vec![
             summary_row(
                 &["convexity gap", "within clusters"],
-                &record.convexity_gap_summary.within,
+                &analysis.convexity_gap_summary.within,
             ),
             summary_row(
                 &["convexity gap", "between clusters"],
-                &record.convexity_gap_summary.between,
+                &analysis.convexity_gap_summary.between,
             ),
             summary_row(
                 &["endpoint barrier", "within clusters"],
-                &record.endpoint_barrier_summary.within,
+                &analysis.endpoint_barrier_summary.within,
             ),
             summary_row(
                 &["endpoint barrier", "between clusters"],
-                &record.endpoint_barrier_summary.between,
+                &analysis.endpoint_barrier_summary.between,
             ),
         ],
         swatches: None,
     });
-    let r = &record.correlation;
+    let r = &analysis.correlation;
     let mut correlation = format!(
         "Centroid distance vs {}: Pearson r = {} (bootstrap interval [{}, {}]), Spearman ρ = {}, n = {}.",
         names.diagnostic,
@@ -555,16 +597,71 @@ fn report_blocks<'a>(
             fit.slope, fit.intercept
         ));
     }
-    let t = &record.triangle;
+    let t = &analysis.triangle;
     correlation.push_str(&format!(
         " Triangle inequality of the convexity-gap matrix: {} of {} triples violate it (largest excess {:.4}).",
         t.violating, t.triples, t.worst_excess
     ));
     blocks.push(Block::Paragraph(correlation));
 
+    if let Some(rows) = &tables.soups {
+        blocks.push(Block::Heading(2, "Soups".to_owned()));
+        blocks.push(Block::Paragraph(format!(
+            "From `lmc soup` ({}/{}): each soup's metric beside its members'. A basin's uniform soup \
+             averages the weights of that cluster's models; `all` averages every model; the greedy soup \
+             adds models best first while its selection-set metric does not drop.",
+            schema::SOUPS_DIR,
+            schema::SOUPS_FILE
+        )));
+        blocks.push(soup_table(rows));
+    }
+
     blocks.push(Block::Heading(2, "Figures".to_owned()));
     blocks.extend(figures.iter().map(Block::Figure));
     Ok(blocks)
+}
+
+/// One row per model or soup of `lmc soup`'s table, one column per set, soups first.
+fn soup_table(rows: &[SoupRow]) -> Block<'static> {
+    let mut sets: Vec<&str> = Vec::new();
+    let mut models: Vec<&SoupRow> = Vec::new();
+    for row in rows {
+        if !sets.contains(&row.set.as_str()) {
+            sets.push(&row.set);
+        }
+        if !models.iter().any(|m| m.model == row.model) {
+            models.push(row);
+        }
+    }
+    models.sort_by_key(|m| !m.is_soup());
+    let mut header = ["model", "kind", "cluster"].map(String::from).to_vec();
+    header.extend(sets.iter().map(|set| format!("metric on `{set}`")));
+    let table_rows = models
+        .iter()
+        .map(|m| {
+            let mut cells = vec![
+                m.model.clone(),
+                m.kind.clone(),
+                m.cluster.map_or_else(|| "across".to_owned(), |c| c.to_string()),
+            ];
+            cells.extend(sets.iter().map(|set| {
+                rows.iter()
+                    .find(|r| r.model == m.model && r.set == *set)
+                    .map_or_else(|| "—".to_owned(), |r| format!("{:.4}", r.metric))
+            }));
+            cells
+        })
+        .collect();
+    Block::Table {
+        header,
+        swatches: Some(
+            models
+                .iter()
+                .map(|m| m.cluster.map_or_else(|| "#000000".to_owned(), |c| css_hex(cluster_colour(c))))
+                .collect(),
+        ),
+        rows: table_rows,
+    }
 }
 
 /// Cluster sizes, largest first, as "a / b (x % / y %)".
@@ -579,7 +676,7 @@ fn format_sizes(sizes: &[usize]) -> String {
 }
 
 fn comparison_rows(
-    record: &crate::stored::AnalysisRecord,
+    analysis: &Analysis,
     reference: Option<&PaperReference>,
     gh_curve: Option<&lmc_analysis::Curve>,
 ) -> Vec<Vec<String>> {
@@ -590,16 +687,16 @@ fn comparison_rows(
         Some(Some(v)) if approx => format!("≈ {v}"),
         Some(Some(v)) => v.to_string(),
     };
-    let mut sizes: Vec<usize> = record.cluster_stats.iter().map(|s| s.size).collect();
+    let mut sizes: Vec<usize> = analysis.cluster_stats.iter().map(|s| s.size).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    let smallest_size = record.cluster_stats.iter().map(|s| s.size).min();
-    let smallest: Vec<usize> = record
+    let smallest_size = analysis.cluster_stats.iter().map(|s| s.size).min();
+    let smallest: Vec<usize> = analysis
         .cluster_stats
         .iter()
         .filter(|s| Some(s.size) == smallest_size)
         .map(|s| s.cluster)
         .collect();
-    let worst = record
+    let worst = analysis
         .cluster_stats
         .iter()
         .filter(|s| s.diagnostic.mean.is_some())
@@ -614,7 +711,7 @@ fn comparison_rows(
         vec![
             "models".to_owned(),
             reference.map_or_else(String::new, |r| r.models.to_string()),
-            record.models.len().to_string(),
+            analysis.models.len().to_string(),
         ],
         vec![
             "cluster sizes (largest first)".to_owned(),
@@ -624,17 +721,17 @@ fn comparison_rows(
         vec![
             "mean within-cluster convexity gap (in-domain loss)".to_owned(),
             paper(reference.map(|r| r.within_cluster_convexity_gap), true),
-            format_optional(record.convexity_gap_summary.within.mean),
+            format_optional(analysis.convexity_gap_summary.within.mean),
         ],
         vec![
             "mean between-cluster convexity gap".to_owned(),
             reference.map_or_else(String::new, |_| not_stated()),
-            format_optional(record.convexity_gap_summary.between.mean),
+            format_optional(analysis.convexity_gap_summary.between.mean),
         ],
         vec![
             "between minus within, against shuffled matrices (permutation p)".to_owned(),
             reference.map_or_else(String::new, |_| "not tested".to_owned()),
-            record.separation.map_or_else(
+            analysis.separation.map_or_else(
                 || "—".to_owned(),
                 |s| {
                     format!(
@@ -674,9 +771,9 @@ fn comparison_rows(
             reference.map_or_else(String::new, |_| not_stated()),
             format!(
                 "{} [{}, {}]",
-                format_optional(record.correlation.pearson),
-                format_optional(record.correlation.pearson_interval.low),
-                format_optional(record.correlation.pearson_interval.high)
+                format_optional(analysis.correlation.pearson),
+                format_optional(analysis.correlation.pearson_interval.low),
+                format_optional(analysis.correlation.pearson_interval.high)
             ),
         ],
     ]

@@ -1,168 +1,13 @@
-//! The stored inputs of the figures, parsed once: the analysis record (`analysis.json` and
-//! `barrier_matrix.csv` from [`lmc_analysis::Analysis::write`]), the loss-surface tables and the
-//! per-checkpoint results.
+//! The stored inputs of the figures that are not [`lmc_analysis::Analysis`] (which
+//! [`lmc_analysis::Analysis::read`] reads from the analysis directory): the per-model rows the
+//! figures share, the loss-surface tables and the per-checkpoint results.
 
 use std::path::Path;
 
-use lmc_analysis::{AnalyzeOptions, BarrierMatrix, EndpointsTable, PairsTable, schema};
+use lmc_analysis::{Analysis, EndpointsTable, PairsTable, schema};
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
-use serde::Deserialize;
 
 use crate::error::{ReportError, Result};
-
-/// `analysis.json`'s name in an analysis directory.
-pub const ANALYSIS_FILE: &str = "analysis.json";
-/// The convexity-gap matrix's name in an analysis directory.
-pub const BARRIER_MATRIX_FILE: &str = "barrier_matrix.csv";
-
-/// Count, mean, sample standard deviation, minimum and maximum, as `analysis.json` stores them.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredSummary {
-    /// Number of values.
-    pub count: usize,
-    /// Mean (`None` when empty).
-    pub mean: Option<f64>,
-    /// Sample standard deviation (`None` with fewer than 2 values).
-    pub std: Option<f64>,
-    /// Minimum.
-    pub min: Option<f64>,
-    /// Maximum.
-    pub max: Option<f64>,
-}
-
-/// Per-cluster statistics of `analysis.json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct StoredClusterStats {
-    /// Cluster label.
-    pub cluster: usize,
-    /// Number of models.
-    pub size: usize,
-    /// Diagnostic metric.
-    pub diagnostic: StoredSummary,
-    /// In-domain metric.
-    pub in_domain: StoredSummary,
-    /// HANS cells (name, accuracy summary); empty without HANS data.
-    pub hans: Vec<(String, StoredSummary)>,
-}
-
-/// Barriers within and between clusters.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredBarrierSummary {
-    /// Pairs inside one cluster.
-    pub within: StoredSummary,
-    /// Pairs across clusters.
-    pub between: StoredSummary,
-}
-
-/// Least-squares line `y = slope·x + intercept`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredFit {
-    /// Slope.
-    pub slope: f64,
-    /// Intercept.
-    pub intercept: f64,
-}
-
-/// Bootstrap interval of Pearson's r.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredInterval {
-    /// Lower bound.
-    pub low: Option<f64>,
-    /// Upper bound.
-    pub high: Option<f64>,
-}
-
-/// Centroid distance vs diagnostic metric.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredCorrelation {
-    /// Number of models.
-    pub n: usize,
-    /// Pearson's r.
-    pub pearson: Option<f64>,
-    /// Spearman's ρ.
-    pub spearman: Option<f64>,
-    /// Bootstrap interval of r.
-    pub pearson_interval: StoredInterval,
-    /// Least-squares line.
-    pub fit: Option<StoredFit>,
-}
-
-/// The clustering part of `analysis.json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct StoredClustering {
-    /// Cluster of each model.
-    pub labels: Vec<usize>,
-    /// Number of clusters.
-    pub k: usize,
-    /// k suggested by the eigengap.
-    pub eigengap_k: usize,
-    /// Smallest Laplacian eigenvalues.
-    pub eigenvalues: Vec<f64>,
-}
-
-/// The centroid-distance axis of `analysis.json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct StoredAxis {
-    /// Each model's position.
-    pub distances: Vec<f64>,
-}
-
-/// The triangle-inequality check of `analysis.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredTriangle {
-    /// Triples checked.
-    pub triples: u64,
-    /// Triples violating the inequality.
-    pub violating: u64,
-    /// Largest excess.
-    pub worst_excess: f64,
-}
-
-/// `analysis.json` as [`lmc_analysis::Analysis`] serialises it (the fields the report uses).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct AnalysisRecord {
-    /// Options of the analysis (sets, clustering).
-    pub options: AnalyzeOptions,
-    /// Models; every per-model vector follows this order.
-    pub models: Vec<String>,
-    /// Spectral clustering of the convexity-gap matrix.
-    pub clustering: StoredClustering,
-    /// Centroid-distance axis.
-    pub axis: StoredAxis,
-    /// Each model's diagnostic metric.
-    pub diagnostic_metric: Vec<f64>,
-    /// Each model's in-domain metric.
-    pub in_domain_metric: Vec<f64>,
-    /// HANS cell names and per-model accuracies.
-    pub hans: Option<(Vec<String>, Vec<Vec<f64>>)>,
-    /// Centroid distance vs diagnostic metric.
-    pub correlation: StoredCorrelation,
-    /// Per-cluster statistics.
-    pub cluster_stats: Vec<StoredClusterStats>,
-    /// Convexity gap within and between clusters.
-    pub convexity_gap_summary: StoredBarrierSummary,
-    /// Endpoint barrier within and between clusters.
-    pub endpoint_barrier_summary: StoredBarrierSummary,
-    /// Triangle check of the convexity-gap matrix.
-    pub triangle: StoredTriangle,
-    /// Permutation test of the clusters' separation (absent from analyses written before it
-    /// existed, `null` when it could not run).
-    #[serde(default)]
-    pub separation: Option<StoredSeparation>,
-}
-
-/// The separation test of `analysis.json` ([`lmc_analysis::SeparationTest`]).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct StoredSeparation {
-    /// Shuffles and seed.
-    pub options: lmc_analysis::SeparationOptions,
-    /// Mean between-cluster minus mean within-cluster convexity gap.
-    pub statistic: f64,
-    /// Median of the statistic over the shuffles.
-    pub null_median: f64,
-    /// Permutation p-value.
-    pub p_value: f64,
-}
 
 /// One model's row: what every per-model figure needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,74 +24,21 @@ pub struct ModelRow {
     pub in_domain_metric: f64,
 }
 
-/// A parsed analysis directory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredAnalysis {
-    /// `analysis.json`.
-    pub record: AnalysisRecord,
-    /// `barrier_matrix.csv`: convexity gap of the in-domain loss.
-    pub convexity_gap: BarrierMatrix,
-}
-
-fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| ReportError::Io {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-impl StoredAnalysis {
-    /// Reads `analysis.json` and `barrier_matrix.csv` from `dir` and checks that they agree.
-    ///
-    /// # Errors
-    /// I/O and JSON errors naming the file; [`ReportError::Inconsistent`] when the per-model
-    /// vectors or the matrix do not match the model list.
-    pub fn read(dir: &Path) -> Result<Self> {
-        let json_path = dir.join(ANALYSIS_FILE);
-        let record: AnalysisRecord =
-            serde_json::from_str(&read_text(&json_path)?).map_err(|source| ReportError::Json {
-                path: json_path.clone(),
-                source,
-            })?;
-        let n = record.models.len();
-        let lengths = [
-            ("clustering.labels", record.clustering.labels.len()),
-            ("axis.distances", record.axis.distances.len()),
-            ("diagnostic_metric", record.diagnostic_metric.len()),
-            ("in_domain_metric", record.in_domain_metric.len()),
-        ];
-        if let Some((field, len)) = lengths.iter().find(|(_, len)| *len != n) {
-            return Err(ReportError::Inconsistent {
-                origin: json_path.display().to_string(),
-                message: format!("`{field}` has {len} entries for {n} models"),
-            });
-        }
-        let convexity_gap = BarrierMatrix::read_csv(&dir.join(BARRIER_MATRIX_FILE))?;
-        if convexity_gap.names != record.models {
-            return Err(ReportError::Inconsistent {
-                origin: dir.join(BARRIER_MATRIX_FILE).display().to_string(),
-                message: format!("its models differ from those of {ANALYSIS_FILE}"),
-            });
-        }
-        Ok(Self {
-            record,
-            convexity_gap,
+/// One row per model of `analysis`, in its model order.
+///
+/// # Panics
+/// If a per-model list of `analysis` is shorter than its models ([`Analysis::read`] refuses
+/// such an analysis).
+pub fn model_rows(analysis: &Analysis) -> Vec<ModelRow> {
+    (0..analysis.models.len())
+        .map(|i| ModelRow {
+            name: analysis.models[i].clone(),
+            cluster: analysis.clustering.labels[i],
+            centroid_distance: analysis.axis.distances[i],
+            diagnostic_metric: analysis.diagnostic_metric[i],
+            in_domain_metric: analysis.in_domain_metric[i],
         })
-    }
-
-    /// One row per model, in the analysis's model order.
-    pub fn model_rows(&self) -> Vec<ModelRow> {
-        let r = &self.record;
-        (0..r.models.len())
-            .map(|i| ModelRow {
-                name: r.models[i].clone(),
-                cluster: r.clustering.labels[i],
-                centroid_distance: r.axis.distances[i],
-                diagnostic_metric: r.diagnostic_metric[i],
-                in_domain_metric: r.in_domain_metric[i],
-            })
-            .collect()
-    }
+        .collect()
 }
 
 /// Reads a Parquet file with errors naming it.
@@ -481,4 +273,64 @@ pub fn read_checkpoints(results_dir: &Path) -> Result<Vec<CheckpointResults>> {
             })
         })
         .collect()
+}
+
+/// One row of `lmc soup`'s table: a member or a soup on one set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoupRow {
+    /// Model or soup name.
+    pub model: String,
+    /// `member`, `basin`, `greedy` or `all`.
+    pub kind: String,
+    /// Its cluster; `None` for a soup spanning clusters.
+    pub cluster: Option<usize>,
+    /// The evaluation set's label.
+    pub set: String,
+    /// The task metric on that set.
+    pub metric: f64,
+    /// Mean cross-entropy on that set.
+    pub loss: f64,
+}
+
+impl SoupRow {
+    /// Whether this row is a soup (not a member of the population).
+    pub fn is_soup(&self) -> bool {
+        self.kind != "member"
+    }
+}
+
+/// Reads `soups/soups.parquet` of `results_dir` (`lmc soup --out <results>/soups`). `Ok(None)`
+/// when it is absent.
+///
+/// # Errors
+/// I/O and schema errors naming the file.
+pub fn read_soups(results_dir: &Path) -> Result<Option<Vec<SoupRow>>> {
+    let path = results_dir.join(schema::SOUPS_DIR).join(schema::SOUPS_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let df = read_parquet(&path)?;
+    let origin = path.display().to_string();
+    let columns = Columns {
+        df: &df,
+        origin: &origin,
+    };
+    let model = columns.strings(schema::MODEL)?;
+    let kind = columns.strings(schema::KIND)?;
+    let cluster = columns.floats(schema::CLUSTER)?;
+    let set = columns.strings(schema::SET)?;
+    let metric = columns.floats(schema::METRIC)?;
+    let loss = columns.floats(schema::LOSS)?;
+    Ok(Some(
+        (0..df.height())
+            .map(|row| SoupRow {
+                model: model[row].clone(),
+                kind: kind[row].clone(),
+                cluster: (cluster[row] >= 0.0).then_some(cluster[row] as usize),
+                set: set[row].clone(),
+                metric: metric[row],
+                loss: loss[row],
+            })
+            .collect(),
+    ))
 }

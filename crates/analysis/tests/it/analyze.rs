@@ -4,8 +4,8 @@ use std::fs::File;
 use std::path::Path;
 
 use lmc_analysis::{
-    AnalysisError, AnalyzeOptions, BarrierMatrix, CurveMetric, MatrixSpec, PairsTable, Quantity,
-    analyze, pairwise_matrix, schema,
+    Analysis, AnalysisError, AnalyzeOptions, BarrierMatrix, CurveMetric, MatrixSpec, PairsTable,
+    Quantity, analysis_files, analyze, pairwise_matrix, schema,
 };
 use polars::prelude::*;
 use tempfile::TempDir;
@@ -272,6 +272,100 @@ fn analyze_finds_the_planted_basins_and_writes_every_table() {
             && summary.contains("stronger than chance (p = 0.0"),
         "{summary}"
     );
+}
+
+/// Whether `read` is `written` up to the last bit of a float: serde_json without its
+/// `float_roundtrip` feature reads about one number in six back one ulp away from the one written.
+fn assert_equal_up_to_an_ulp(read: &serde_json::Value, written: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (read, written) {
+        (Value::Number(r), Value::Number(w)) if r.is_f64() && w.is_f64() => {
+            let (r, w) = (r.as_f64().expect("f64"), w.as_f64().expect("f64"));
+            assert!(r.to_bits().abs_diff(w.to_bits()) <= 1, "{at}: read {r}, wrote {w}");
+        }
+        (Value::Array(r), Value::Array(w)) => {
+            assert_eq!(r.len(), w.len(), "{at}: length");
+            for (i, (r, w)) in r.iter().zip(w).enumerate() {
+                assert_equal_up_to_an_ulp(r, w, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(r), Value::Object(w)) => {
+            assert!(r.keys().eq(w.keys()), "{at}: fields {:?} vs {:?}", r.keys(), w.keys());
+            for (key, r) in r {
+                assert_equal_up_to_an_ulp(r, &w[key], &format!("{at}.{key}"));
+            }
+        }
+        _ => assert_eq!(read, written, "{at}"),
+    }
+}
+
+#[test]
+fn an_analysis_directory_reads_back_as_the_analysis_that_wrote_it() {
+    let results = results_dir(pairs_frame(), true);
+    let mut analysis = analyze(results.path(), &AnalyzeOptions::default()).expect("analysis");
+    analysis.provenance = Some(serde_json::json!({"version": "0.1.0", "threads": 2}));
+    let out = results.path().join("analysis");
+    analysis.write(&out).expect("written");
+
+    let read = Analysis::read(&out).expect("reads back");
+    assert_eq!(read.convexity_gap, analysis.convexity_gap, "exact, through CSV");
+    assert_eq!(read.endpoint_barrier, analysis.endpoint_barrier);
+    assert_eq!(read.models, analysis.models);
+    assert_eq!(read.clustering.labels, analysis.clustering.labels);
+    assert_eq!(read.hans.as_ref().map(|h| &h.0), analysis.hans.as_ref().map(|h| &h.0));
+    assert_eq!(read.provenance, analysis.provenance);
+    let json = |a: &Analysis| serde_json::to_value(a).expect("serialises");
+    assert_equal_up_to_an_ulp(&json(&read), &json(&analysis), "analysis");
+}
+
+#[test]
+fn reading_an_analysis_directory_names_the_file_that_disagrees() {
+    let results = results_dir(pairs_frame(), false);
+    let analysis = analyze(results.path(), &AnalyzeOptions::default()).expect("analysis");
+    let out = results.path().join("analysis");
+    analysis.write(&out).expect("written");
+
+    let matrix_path = out.join(analysis_files::ENDPOINT_BARRIER_MATRIX_FILE);
+    let reordered = analysis.endpoint_barrier.permuted(&[1, 0, 2, 3, 4, 5]);
+    reordered.write_csv(&matrix_path).expect("rewritten");
+    let error = Analysis::read(&out).expect_err("models out of order");
+    assert!(matches!(error, AnalysisError::Inconsistent { .. }), "{error}");
+    assert!(
+        error.to_string().starts_with(&matrix_path.display().to_string()),
+        "{error}"
+    );
+    analysis.endpoint_barrier.write_csv(&matrix_path).expect("restored");
+
+    let record_path = out.join(analysis_files::ANALYSIS_FILE);
+    let mut record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).expect("read")).expect("json");
+    record["diagnostic_metric"]
+        .as_array_mut()
+        .expect("a list")
+        .pop();
+    std::fs::write(&record_path, record.to_string()).expect("rewritten");
+    let error = Analysis::read(&out).expect_err("one metric short");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: `diagnostic_metric` has 5 entries for 6 models",
+            record_path.display()
+        )
+    );
+
+    record.as_object_mut().expect("an object").remove("axis");
+    std::fs::write(&record_path, record.to_string()).expect("rewritten");
+    let error = Analysis::read(&out).expect_err("no axis");
+    assert!(matches!(error, AnalysisError::Json { .. }), "{error}");
+    assert!(
+        error.to_string().contains("analysis.json") && error.to_string().contains("`axis`"),
+        "{error}"
+    );
+
+    std::fs::remove_file(&record_path).expect("removed");
+    let error = Analysis::read(&out).expect_err("no record");
+    assert!(matches!(error, AnalysisError::Io { .. }), "{error}");
+    assert!(error.to_string().contains("analysis.json"), "{error}");
 }
 
 #[test]

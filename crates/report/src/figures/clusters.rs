@@ -1,6 +1,7 @@
 //! Figure 5: the cluster table (size and mean / std / min / max of the diagnostic and in-domain
 //! metrics per cluster), drawn as an image for slides; the report also has it as a table.
 
+use lmc_analysis::{ClusterStats, Summary};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingBackend, PathElement, Rectangle};
 use plotters::style::text_anchor::{HPos, VPos};
@@ -9,7 +10,6 @@ use plotters::style::{BLACK, Color};
 use crate::figures::{anchored, format_value, text_at, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot};
-use crate::stored::{StoredClusterStats, StoredSummary};
 
 /// Figure 5.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,13 +27,13 @@ pub fn format_optional(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), format_value)
 }
 
-fn summary_cells(summary: &StoredSummary) -> [String; 4] {
+fn summary_cells(summary: &Summary) -> [String; 4] {
     [summary.mean, summary.std, summary.min, summary.max].map(format_optional)
 }
 
 /// The table's heading and rows, shared by the figure and the report's tables.
 pub fn cluster_table(
-    stats: &[StoredClusterStats],
+    stats: &[ClusterStats],
     metric_name: &str,
     in_domain_name: &str,
 ) -> ClusterTable {

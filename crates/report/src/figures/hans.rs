@@ -2,6 +2,7 @@
 //! entailed / non-entailed) and of the in-domain metric: every model is a dot, each cluster's mean
 //! a bar. Bag-of-words models fail the non-entailed lexical-overlap cell; syntax-aware ones do not.
 
+use lmc_analysis::analysis_files;
 use plotters::coord::Shift;
 use plotters::prelude::{
     ChartBuilder, Circle, DrawingArea, DrawingBackend, PathElement, SeriesLabelPosition,
@@ -42,7 +43,7 @@ pub fn hans_breakdown(
     if cell_values.len() != models.len() || cell_values.iter().any(|v| v.len() != cell_names.len())
     {
         return Err(ReportError::Inconsistent {
-            origin: "analysis.json `hans`".to_owned(),
+            origin: format!("{} `hans`", analysis_files::ANALYSIS_FILE),
             message: format!(
                 "expected {} cells for each of {} models",
                 cell_names.len(),

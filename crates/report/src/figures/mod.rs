@@ -8,6 +8,7 @@ pub mod dynamics;
 pub mod hans;
 pub mod heatmap;
 pub mod scatter;
+pub mod soups;
 pub mod surface;
 
 use plotters::coord::Shift;

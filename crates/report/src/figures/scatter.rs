@@ -2,6 +2,7 @@
 //! with the least-squares line and Pearson's r, coloured by cluster; beside it, per-cluster
 //! histograms of the metric.
 
+use lmc_analysis::Correlation;
 use plotters::coord::Shift;
 use plotters::prelude::{
     ChartBuilder, Circle, DrawingArea, DrawingBackend, LineSeries, PathElement, Rectangle,
@@ -12,7 +13,7 @@ use plotters::style::{BLACK, Color, WHITE};
 use crate::figures::{format_value, padded_range, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
-use crate::stored::{ModelRow, StoredCorrelation};
+use crate::stored::ModelRow;
 
 /// Bins of the histograms.
 const BINS: usize = 10;
@@ -29,14 +30,14 @@ pub struct CentroidScatter {
     /// Number of clusters.
     pub k: usize,
     /// The stored correlation (fit line and r).
-    pub correlation: StoredCorrelation,
+    pub correlation: Correlation,
 }
 
 /// Builds figure 4 from the per-model rows and the stored correlation.
 pub fn centroid_scatter(
     models: &[ModelRow],
     k: usize,
-    correlation: &StoredCorrelation,
+    correlation: &Correlation,
     metric_name: &str,
 ) -> CentroidScatter {
     let r = correlation

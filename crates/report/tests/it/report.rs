@@ -2,16 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use lmc_analysis::{AnalyzeOptions, analyze, schema};
+use lmc_analysis::{AnalysisError, AnalyzeOptions, analyze, schema};
 use lmc_report::{
     FigureOutcome, HTML_FILE, MARKDOWN_FILE, ReportContext, ReportError, ReportFiles, ReportInputs,
     write_report,
 };
 use tempfile::TempDir;
 
-use crate::synthetic::{hans_frame, named_basin, surface_frames, write_parquet, write_results};
+use crate::synthetic::{
+    hans_frame, named_basin, soups_frame, surface_frames, write_parquet, write_results,
+};
 
-/// Results with every optional table (HANS, surfaces, two checkpoints) and their analysis.
+/// Results with every optional table (HANS, surfaces, two checkpoints, soups) and their analysis.
 fn full_study(root: &Path) -> ReportInputs {
     let results = root.join("results");
     write_results(&results, &named_basin);
@@ -24,6 +26,8 @@ fn full_study(root: &Path) -> ReportInputs {
         if i == 3 { 'b' } else { named_basin(i) }
     });
     write_results(&checkpoints.join("step-200"), &named_basin);
+    std::fs::create_dir(results.join(schema::SOUPS_DIR)).expect("soups dir");
+    write_parquet(&results.join(schema::SOUPS_DIR).join(schema::SOUPS_FILE), soups_frame());
     let analysis = root.join("analysis");
     analyze(&results, &AnalyzeOptions::default())
         .expect("analyses")
@@ -86,7 +90,7 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
         .collect();
     assert!(skipped.is_empty(), "skipped: {skipped:?}");
     let numbers: Vec<u8> = files.figures.iter().map(|f| f.number).collect();
-    assert_eq!(numbers, [1, 1, 2, 2, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(numbers, [1, 1, 2, 2, 2, 3, 4, 5, 6, 7, 8]);
     for figure in &files.figures {
         for ext in ["svg", "png"] {
             let path = out.join("figures").join(format!("{}.{ext}", figure.stem));
@@ -99,8 +103,8 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
 
     let html = std::fs::read_to_string(out.join(HTML_FILE)).expect("report.html");
     assert_eq!(files.html, out.join(HTML_FILE));
-    assert_eq!(html.matches("<figure id=").count(), 10);
-    assert_eq!(html.matches("<svg").count(), 10);
+    assert_eq!(html.matches("<figure id=").count(), 11);
+    assert_eq!(html.matches("<svg").count(), 11);
     assert_self_contained(&html);
     for expected in [
         "Synthetic MNLI study",
@@ -113,12 +117,17 @@ fn a_full_report_embeds_every_figure_and_the_paper_comparison() {
         "lexical_overlap/non-entailment",
         "yes (cluster 1)",
         "between minus within, against shuffled matrices (permutation p)",
+        "Soups: MNLI-m accuracy vs HANS-LO accuracy (6 models, 3 soups)",
     ] {
         assert!(html.contains(expected), "report.html lacks {expected:?}");
     }
     let markdown = std::fs::read_to_string(out.join(MARKDOWN_FILE)).expect("report.md");
     assert!(markdown.starts_with("# Synthetic MNLI study\n"));
     assert!(markdown.contains("![Figure 3: Barrier heatmap](figures/fig3_barrier_heatmap.svg)"));
+    assert!(
+        markdown.contains("| all | all | across | 0.5000 | 0.3000 |"),
+        "the soup table, soups first, one column per set"
+    );
     assert!(markdown.contains(
         "| cluster sizes (largest first) | 88 / 12 (88 % / 12 %) | 4 / 2 (67 % / 33 %) |"
     ));
@@ -160,10 +169,11 @@ fn missing_optional_tables_skip_their_figures_with_a_note() {
         .filter(|f| matches!(f.outcome, FigureOutcome::Skipped { .. }))
         .map(|f| f.number)
         .collect();
-    assert_eq!(skipped, [2, 2, 2, 6, 7]);
+    assert_eq!(skipped, [2, 2, 2, 6, 7, 8]);
     let html = std::fs::read_to_string(&files.html).expect("report.html");
     assert!(html.contains("not drawn: no surface.parquet in the results directory"));
     assert!(html.contains("not drawn: no HANS cells"));
+    assert!(html.contains("not drawn: no soups/soups.parquet in the results directory"));
     assert!(html.contains("No task given"));
     assert_self_contained(&html);
 }
@@ -179,7 +189,7 @@ fn a_missing_analysis_is_an_error_naming_the_file() {
         context: ReportContext::default(),
     };
     let error = write_report(&inputs, &root.path().join("report")).expect_err("no analysis");
-    assert!(matches!(error, ReportError::Io { .. }));
+    assert!(matches!(error, ReportError::Table(AnalysisError::Io { .. })));
     assert!(error.to_string().contains("analysis.json"), "{error}");
 }
 

@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 
-use lmc_analysis::{BarrierMatrix, ClusterOptions, EndpointsTable, PairsTable};
+use lmc_analysis::{
+    BarrierMatrix, BootstrapInterval, BootstrapOptions, ClusterOptions, ClusterStats, Correlation,
+    EndpointsTable, LinearFit, PairsTable, Summary,
+};
 use lmc_report::{
-    CheckpointResults, CurveValue, MarkedModel, ModelRow, Plot, StoredClusterStats,
-    StoredCorrelation, StoredFit, StoredInterval, StoredSummary, SurfacePlane, SurfacePoint,
+    CheckpointResults, CurveValue, MarkedModel, ModelRow, Plot, SurfacePlane, SurfacePoint,
     SurfaceValue, barrier_heatmap, centroid_scatter, cluster_table, hans_breakdown,
     interpolation_curves, loss_surfaces, render_svg, training_dynamics_figure,
 };
@@ -67,11 +69,11 @@ fn model_rows() -> Vec<ModelRow> {
         .collect()
 }
 
-fn summary(values: &[f64]) -> StoredSummary {
+fn summary(values: &[f64]) -> Summary {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    StoredSummary {
+    Summary {
         count: values.len(),
         mean: Some(mean),
         std: Some(std),
@@ -102,15 +104,17 @@ fn barrier_heatmap_snapshot() {
 
 #[test]
 fn centroid_scatter_snapshot() {
-    let correlation = StoredCorrelation {
+    let correlation = Correlation {
         n: 6,
         pearson: Some(-0.93),
         spearman: Some(-0.89),
-        pearson_interval: StoredInterval {
+        pearson_interval: BootstrapInterval {
+            options: BootstrapOptions::default(),
+            valid_resamples: 2000,
             low: Some(-0.99),
             high: Some(-0.6),
         },
-        fit: Some(StoredFit {
+        fit: Some(LinearFit {
             slope: -0.45,
             intercept: 0.55,
         }),
@@ -123,14 +127,14 @@ fn centroid_scatter_snapshot() {
 #[test]
 fn cluster_table_snapshot() {
     let stats = vec![
-        StoredClusterStats {
+        ClusterStats {
             cluster: 0,
             size: 4,
             diagnostic: summary(&[0.6, 0.63, 0.66, 0.69]),
             in_domain: summary(&[0.84, 0.845, 0.85, 0.855]),
             hans: Vec::new(),
         },
-        StoredClusterStats {
+        ClusterStats {
             cluster: 1,
             size: 2,
             diagnostic: summary(&[0.18, 0.2]),

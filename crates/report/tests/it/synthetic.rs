@@ -148,6 +148,41 @@ pub fn surface_frames() -> (DataFrame, DataFrame) {
     (surface, models)
 }
 
+/// `lmc soup`'s table for the named basins: every model, each basin's soup and the soup of all,
+/// on `id` and `ood`.
+pub fn soups_frame() -> DataFrame {
+    let (mut model, mut kind, mut members, mut set) = (vec![], vec![], vec![], vec![]);
+    let mut cluster: Vec<i64> = vec![];
+    let (mut loss, mut metric, mut accuracy, mut n): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<u32>) =
+        (vec![], vec![], vec![], vec![]);
+    let mut push = |name: &str, what: &str, label: i64, of: &str, id: f64, ood: f64| {
+        for (s, value) in [("id", id), ("ood", ood)] {
+            model.push(name.to_owned());
+            kind.push(what.to_owned());
+            cluster.push(label);
+            members.push(of.to_owned());
+            set.push(s.to_owned());
+            loss.push(1.0 - value);
+            metric.push(value);
+            accuracy.push(value);
+            n.push(64_u32);
+        }
+    };
+    for (i, name) in MODELS.iter().enumerate() {
+        let label = i64::from(named_basin(i) == 'b');
+        push(name, "member", label, name, 0.84 + 0.005 * i as f64, diagnostic_metric(i, &named_basin));
+    }
+    push("basin-0", "basin", 0, "a1,a2,a3,a4", 0.86, 0.7);
+    push("basin-1", "basin", 1, "b1,b2", 0.86, 0.2);
+    push("all", "all", -1, &MODELS.join(","), 0.5, 0.3);
+    df!(
+        schema::MODEL => model, schema::KIND => kind, schema::CLUSTER => cluster,
+        schema::MEMBERS => members, schema::SET => set, schema::LOSS => loss,
+        schema::METRIC => metric, schema::ACCURACY => accuracy, schema::N_EXAMPLES => n
+    )
+    .expect("soups frame")
+}
+
 /// Writes `frame` to `path` as Parquet.
 pub fn write_parquet(path: &Path, mut frame: DataFrame) {
     let file = File::create(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
