@@ -19,8 +19,27 @@ fn cuda_is_refused_before_any_work_by_a_binary_without_it() {
     let out = dir.path().join("population");
     let out_arg = out.to_str().unwrap();
     for args in [
-        vec!["finetune", "--task", "cola", "--seed", "0", "--backend", "cuda", "--out", out_arg],
-        vec!["reproduce", "cola", "--preset", "smoke", "--backend", "cuda", "--out", out_arg],
+        vec![
+            "finetune",
+            "--task",
+            "cola",
+            "--seed",
+            "0",
+            "--backend",
+            "cuda",
+            "--out",
+            out_arg,
+        ],
+        vec![
+            "reproduce",
+            "cola",
+            "--preset",
+            "smoke",
+            "--backend",
+            "cuda",
+            "--out",
+            out_arg,
+        ],
         vec!["bench", "--backend", "cuda"],
     ] {
         let output = lmc(&args);
@@ -30,7 +49,11 @@ fn cuda_is_refused_before_any_work_by_a_binary_without_it() {
             stderr.contains("built without CUDA") && stderr.contains("cargo xtask build-gpu"),
             "{args:?}: {stderr}"
         );
-        assert!(!out.exists(), "{args:?} wrote {} before refusing", out.display());
+        assert!(
+            !out.exists(),
+            "{args:?} wrote {} before refusing",
+            out.display()
+        );
     }
 }
 
@@ -65,7 +88,15 @@ fn bench_json_has_the_fields_of_the_pytorch_baseline() {
     assert_eq!(modes, ["inference", "train"]);
     for line in &lines {
         // The keys `cargo xtask bench` and benches/pytorch/bert_throughput.py match on.
-        for key in ["mode", "seq_len", "batch", "steps", "seconds", "examples_per_s", "framework"] {
+        for key in [
+            "mode",
+            "seq_len",
+            "batch",
+            "steps",
+            "seconds",
+            "examples_per_s",
+            "framework",
+        ] {
             assert!(line.get(key).is_some(), "no `{key}` in {line}");
         }
         assert_eq!(line["seq_len"], 8);
@@ -73,7 +104,13 @@ fn bench_json_has_the_fields_of_the_pytorch_baseline() {
         assert!(line["examples_per_s"].as_f64().unwrap() > 0.0);
     }
 
-    let too_long = lmc(&["bench", "--config", config_path.to_str().unwrap(), "--seq-len", "17"]);
+    let too_long = lmc(&[
+        "bench",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--seq-len",
+        "17",
+    ]);
     let stderr = String::from_utf8_lossy(&too_long.stderr);
     assert!(!too_long.status.success());
     assert!(stderr.contains("1 to 16"), "{stderr}");

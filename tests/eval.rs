@@ -177,7 +177,11 @@ fn empty_and_non_utf8_files_and_a_file_in_the_output_path_are_named() {
     tiny_mnli_model(&model_dir);
     let eval = |set: &Path, out: Option<&Path>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lmc"));
-        command.args(["eval", "--task", "mnli", "--model"]).arg(&model_dir).arg("--set").arg(set);
+        command
+            .args(["eval", "--task", "mnli", "--model"])
+            .arg(&model_dir)
+            .arg("--set")
+            .arg(set);
         if let Some(out) = out {
             command.arg("--out").arg(out);
         }
@@ -189,7 +193,10 @@ fn empty_and_non_utf8_files_and_a_file_in_the_output_path_are_named() {
     let empty = dir.path().join("empty.tsv");
     std::fs::write(&empty, "").unwrap();
     let stderr = eval(&empty, None);
-    assert!(stderr.contains(&format!("{}: the file is empty", empty.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: the file is empty", empty.display())),
+        "{stderr}"
+    );
 
     let latin1 = dir.path().join("latin1.tsv");
     std::fs::write(
@@ -198,7 +205,10 @@ fn empty_and_non_utf8_files_and_a_file_in_the_output_path_are_named() {
     )
     .unwrap();
     let stderr = eval(&latin1, None);
-    assert!(stderr.contains(&format!("{}:2: invalid UTF-8", latin1.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2: invalid UTF-8", latin1.display())),
+        "{stderr}"
+    );
 
     let file = dir.path().join("results");
     std::fs::write(&file, "a file").unwrap();

@@ -16,9 +16,15 @@ fn data_dir() -> PathBuf {
 
 fn finetune(out: &Path) -> Command {
     let mut command = lmc();
-    command.args(["finetune", "--task", "cola", "--preset", "smoke", "--seed", "4"]);
+    command.args([
+        "finetune", "--task", "cola", "--preset", "smoke", "--seed", "4",
+    ]);
     command.args(["--epochs", "10", "--batch-size", "4", "--resume-every", "5"]);
-    command.arg("--data-dir").arg(data_dir()).arg("--out").arg(out);
+    command
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(out);
     command
 }
 
@@ -26,7 +32,12 @@ fn run_dir(out: &Path) -> PathBuf {
     std::fs::read_dir(out)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("seed4-"))
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed4-")
+        })
         .expect("a run directory")
 }
 
@@ -40,7 +51,11 @@ fn has_resume_state(out: &Path) -> bool {
     };
     runs.flatten().any(|run| {
         std::fs::read_dir(run.path().join("resume"))
-            .map(|states| states.flatten().any(|s| s.path().join("state.json").is_file()))
+            .map(|states| {
+                states
+                    .flatten()
+                    .any(|s| s.path().join("state.json").is_file())
+            })
             .unwrap_or(false)
     })
 }
@@ -62,7 +77,10 @@ fn a_killed_run_restarted_with_the_same_command_ends_bit_identical() {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !has_resume_state(&killed) {
         assert!(Instant::now() < deadline, "no resume state after 120 s");
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -71,7 +89,11 @@ fn a_killed_run_restarted_with_the_same_command_ends_bit_identical() {
     assert!(!run.join("done.json").exists(), "killed before the end");
 
     let output = finetune(&killed).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("resuming at update"),
         "the restart resumed: {}",
@@ -81,7 +103,11 @@ fn a_killed_run_restarted_with_the_same_command_ends_bit_identical() {
 
     let again = finetune(&killed).output().unwrap();
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).contains("done"), "skipped: {}", String::from_utf8_lossy(&again.stdout));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("done"),
+        "skipped: {}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 }
 
 #[test]
@@ -118,7 +144,10 @@ fn a_missing_model_directory_is_named_before_any_work() {
         stderr.contains(&format!("--model {}: no such directory", missing.display())),
         "{stderr}"
     );
-    assert!(!stderr.contains("tokenizer of"), "the tokenizer is not blamed: {stderr}");
+    assert!(
+        !stderr.contains("tokenizer of"),
+        "the tokenizer is not blamed: {stderr}"
+    );
 }
 
 #[test]
@@ -126,7 +155,9 @@ fn run_records_say_which_lmc_trained_them() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("runs");
     let status = lmc()
-        .args(["finetune", "--task", "cola", "--preset", "smoke", "--seed", "1"])
+        .args([
+            "finetune", "--task", "cola", "--preset", "smoke", "--seed", "1",
+        ])
         .args(["--max-steps", "2", "--batch-size", "4"])
         .arg("--data-dir")
         .arg(data_dir())
@@ -139,13 +170,24 @@ fn run_records_say_which_lmc_trained_them() {
     let run = std::fs::read_dir(&out)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("seed1-"))
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed1-")
+        })
         .expect("a run directory");
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     let provenance = &record["provenance"];
     assert_eq!(provenance["lmc_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(provenance["backend"], "flex");
-    assert!(provenance["threads"].as_u64().is_some_and(|n| n >= 1), "{record}");
-    assert!(record["identity"].get("provenance").is_none(), "not part of the run's identity");
+    assert!(
+        provenance["threads"].as_u64().is_some_and(|n| n >= 1),
+        "{record}"
+    );
+    assert!(
+        record["identity"].get("provenance").is_none(),
+        "not part of the run's identity"
+    );
 }

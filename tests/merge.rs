@@ -58,17 +58,34 @@ fn a_linear_merge_is_the_weighted_mean_and_is_evaluated_in_place() {
     let set = data_dir().join("glue/MNLI/dev_mismatched.sample_1k.tsv");
     let output = lmc(
         dir.path(),
-        &["merge", "soup.yaml", "merged", "--eval", &format!("mnli:{}:16", set.display())],
+        &[
+            "merge",
+            "soup.yaml",
+            "merged",
+            "--eval",
+            &format!("mnli:{}:16", set.display()),
+        ],
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let merged = dir.path().join("merged");
-    let (a, b, m) = (tensors(&dir.path().join("a")), tensors(&dir.path().join("b")), tensors(&merged));
+    let (a, b, m) = (
+        tensors(&dir.path().join("a")),
+        tensors(&dir.path().join("b")),
+        tensors(&merged),
+    );
     assert_eq!(m.keys().collect::<Vec<_>>(), a.keys().collect::<Vec<_>>());
     for (name, merged) in &m {
         for (i, value) in merged.values.iter().enumerate() {
             // normalize (mergekit's default): (3a + b) / 4, in f32.
             let expected = (a[name].values[i] * 3.0 + b[name].values[i]) / 4.0;
-            assert!((value - expected).abs() <= 1e-6 * (1.0 + expected.abs()), "{name}[{i}]");
+            assert!(
+                (value - expected).abs() <= 1e-6 * (1.0 + expected.abs()),
+                "{name}[{i}]"
+            );
         }
     }
     let record: serde_json::Value =
@@ -80,16 +97,29 @@ fn a_linear_merge_is_the_weighted_mean_and_is_evaluated_in_place() {
     .unwrap();
     assert_eq!(metrics[0]["task"], "mnli");
     assert_eq!(metrics[0]["examples"], 16);
-    let examples = merged.join("eval").join(metrics[0]["examples_file"].as_str().unwrap());
+    let examples = merged
+        .join("eval")
+        .join(metrics[0]["examples_file"].as_str().unwrap());
     assert_eq!(lmc_sweep::read_parquet(&examples).unwrap().height(), 16);
     // The merged directory is a model lmc evaluates like any other, with the same numbers.
     let again = lmc(
         dir.path(),
-        &["eval", "--task", "mnli", "--model", "merged", "--set", &format!("{}:16", set.display())],
+        &[
+            "eval",
+            "--task",
+            "mnli",
+            "--model",
+            "merged",
+            "--set",
+            &format!("{}:16", set.display()),
+        ],
     );
     let stdout = String::from_utf8_lossy(&again.stdout);
     let loss = metrics[0]["loss"].as_f64().unwrap();
-    assert!(stdout.contains(&format!("loss {loss:.6}")), "{stdout}\nvs {metrics}");
+    assert!(
+        stdout.contains(&format!("loss {loss:.6}")),
+        "{stdout}\nvs {metrics}"
+    );
 }
 
 #[test]
@@ -97,11 +127,18 @@ fn bad_yaml_and_mismatched_checkpoints_are_named_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     tiny_model(&dir.path().join("a"), 1, 32);
     tiny_model(&dir.path().join("wide"), 2, 48);
-    std::fs::write(dir.path().join("bad.yaml"), "models:\n  - model: a\n    parameters: {weight: [1, 2}\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "models:\n  - model: a\n    parameters: {weight: [1, 2}\n",
+    )
+    .unwrap();
     let output = lmc(dir.path(), &["merge", "bad.yaml", "out"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("bad.yaml") && stderr.contains("line 3"), "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml") && stderr.contains("line 3"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("out").exists(), "nothing written");
 
     std::fs::write(
@@ -112,6 +149,9 @@ fn bad_yaml_and_mismatched_checkpoints_are_named_before_anything_is_written() {
     let output = lmc(dir.path(), &["merge", "mixed.yaml", "out"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("wide") && stderr.contains("embeddings"), "{stderr}");
+    assert!(
+        stderr.contains("wide") && stderr.contains("embeddings"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("out").exists(), "nothing written");
 }

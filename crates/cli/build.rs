@@ -10,7 +10,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     // A plain checkout's `.git` folder; a worktree's `.git` file is not followed (no commit then).
-    let Some(git_dir) = manifest.ancestors().map(|dir| dir.join(".git")).find(|dir| dir.is_dir())
+    let Some(git_dir) = manifest
+        .ancestors()
+        .map(|dir| dir.join(".git"))
+        .find(|dir| dir.is_dir())
     else {
         return;
     };

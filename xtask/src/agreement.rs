@@ -237,9 +237,8 @@ fn run_dir(population: &Path, printed: &str, seed: u64) -> anyhow::Result<PathBu
         .lines()
         .find_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let finished = fields.len() >= 3
-                && fields[0] == name
-                && matches!(fields[1], "trained" | "done");
+            let finished =
+                fields.len() >= 3 && fields[0] == name && matches!(fields[1], "trained" | "done");
             finished
                 .then(|| Path::new(fields[fields.len() - 1]).file_name())
                 .flatten()
@@ -290,8 +289,14 @@ mod tests {
             population.join("seed0-new").display(),
             population.join("seed1-new").display()
         );
-        assert_eq!(run_dir(&population, &printed, 0).unwrap(), population.join("seed0-new"));
-        assert_eq!(run_dir(&population, &printed, 1).unwrap(), population.join("seed1-new"));
+        assert_eq!(
+            run_dir(&population, &printed, 0).unwrap(),
+            population.join("seed0-new")
+        );
+        assert_eq!(
+            run_dir(&population, &printed, 1).unwrap(),
+            population.join("seed1-new")
+        );
         assert!(run_dir(&population, &printed, 2).is_err());
     }
 }

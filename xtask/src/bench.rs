@@ -61,14 +61,20 @@ fn model(steps: usize, threads: usize, rounds: usize) -> anyhow::Result<()> {
         }
     }
 
-    println!("| mode | batches | lmc ex/s (median) | PyTorch ex/s (median) | lmc / PyTorch, median (range) of {rounds} rounds |");
+    println!(
+        "| mode | batches | lmc ex/s (median) | PyTorch ex/s (median) | lmc / PyTorch, median (range) of {rounds} rounds |"
+    );
     println!("|---|---|---|---|---|");
     let mut rows = Vec::new();
     for case in &lmc_rounds[0] {
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         for (lmc, torch) in lmc_rounds.iter().zip(&torch_rounds) {
-            ours.push(same_case(lmc, case).context("an lmc round lacks a case")?.clone());
+            ours.push(
+                same_case(lmc, case)
+                    .context("an lmc round lacks a case")?
+                    .clone(),
+            );
             theirs.push(
                 same_case(torch, case)
                     .with_context(|| format!("PyTorch printed no result for {case}"))?
@@ -82,7 +88,11 @@ fn model(steps: usize, threads: usize, rounds: usize) -> anyhow::Result<()> {
                 .collect()
         };
         let (lmc_speed, torch_speed) = (speed(&ours), speed(&theirs));
-        let ratios: Vec<f64> = lmc_speed.iter().zip(&torch_speed).map(|(a, b)| a / b).collect();
+        let ratios: Vec<f64> = lmc_speed
+            .iter()
+            .zip(&torch_speed)
+            .map(|(a, b)| a / b)
+            .collect();
         let ratio = median(&ratios);
         let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -112,8 +122,22 @@ fn model(steps: usize, threads: usize, rounds: usize) -> anyhow::Result<()> {
 fn measure_lmc(steps: usize, threads: usize, out: &Path) -> anyhow::Result<Cases> {
     json_lines(
         crate::cargo_command()
-            .args(["bench", "--profile", "optimized", "-p", "lmc-train", "--bench", "throughput", "--"])
-            .args(["--steps", &steps.to_string(), "--threads", &threads.to_string()])
+            .args([
+                "bench",
+                "--profile",
+                "optimized",
+                "-p",
+                "lmc-train",
+                "--bench",
+                "throughput",
+                "--",
+            ])
+            .args([
+                "--steps",
+                &steps.to_string(),
+                "--threads",
+                &threads.to_string(),
+            ])
             .arg("--batches-out")
             .arg(out),
         "examples_per_s",
@@ -121,12 +145,24 @@ fn measure_lmc(steps: usize, threads: usize, out: &Path) -> anyhow::Result<Cases
 }
 
 /// One run of the PyTorch baseline on the same cases and the batches lmc wrote into `out`.
-fn measure_pytorch(steps: usize, threads: usize, minilm: &Path, out: &Path) -> anyhow::Result<Cases> {
-    let script = Path::new("benches").join("pytorch").join("bert_throughput.py");
+fn measure_pytorch(
+    steps: usize,
+    threads: usize,
+    minilm: &Path,
+    out: &Path,
+) -> anyhow::Result<Cases> {
+    let script = Path::new("benches")
+        .join("pytorch")
+        .join("bert_throughput.py");
     json_lines(
         Command::new("python3")
             .arg(&script)
-            .args(["--steps", &steps.to_string(), "--threads", &threads.to_string()])
+            .args([
+                "--steps",
+                &steps.to_string(),
+                "--threads",
+                &threads.to_string(),
+            ])
             .arg("--config")
             .arg(minilm.join("config.json"))
             .arg("--batches")
@@ -137,7 +173,10 @@ fn measure_pytorch(steps: usize, threads: usize, minilm: &Path, out: &Path) -> a
 }
 
 /// The case of `cases` with the mode, sequence length and task of `case`.
-fn same_case<'a>(cases: &'a [serde_json::Value], case: &serde_json::Value) -> Option<&'a serde_json::Value> {
+fn same_case<'a>(
+    cases: &'a [serde_json::Value],
+    case: &serde_json::Value,
+) -> Option<&'a serde_json::Value> {
     cases.iter().find(|c| {
         c["mode"] == case["mode"] && c["seq_len"] == case["seq_len"] && c["task"] == case["task"]
     })

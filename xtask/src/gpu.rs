@@ -36,8 +36,9 @@ pub fn run(args: BuildGpuArgs) -> anyhow::Result<()> {
         );
     }
     let bundle = match args.out {
-        Some(out) => std::path::absolute(&out)
-            .with_context(|| format!("--out {}", out.display()))?,
+        Some(out) => {
+            std::path::absolute(&out).with_context(|| format!("--out {}", out.display()))?
+        }
         None => workspace_root().join("target").join("lmc-gpu"),
     };
     std::fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
@@ -53,16 +54,19 @@ pub fn run(args: BuildGpuArgs) -> anyhow::Result<()> {
         copy_dir(&minilm, &bundle.join("cache").join("models").join(name))?;
     }
     let archive = archive(&bundle)?;
-    let megabytes = |path: &Path| -> anyhow::Result<f64> {
-        Ok(std::fs::metadata(path)?.len() as f64 / 1e6)
-    };
+    let megabytes =
+        |path: &Path| -> anyhow::Result<f64> { Ok(std::fs::metadata(path)?.len() as f64 / 1e6) };
     println!(
         "{} ({:.0} MB); shared libraries: {}",
         packed.display(),
         megabytes(&packed)?,
         linked.join(", ")
     );
-    println!("{} ({:.0} MB): the same, packed", archive.display(), megabytes(&archive)?);
+    println!(
+        "{} ({:.0} MB): the same, packed",
+        archive.display(),
+        megabytes(&archive)?
+    );
     println!();
     println!("To run it on a GPU machine (NVIDIA driver installed; no Rust, no network needed):");
     println!(
@@ -90,7 +94,10 @@ pub fn run(args: BuildGpuArgs) -> anyhow::Result<()> {
 /// Packs `bundle` into `<bundle>.tar.gz` beside it (the binary compresses about 3×).
 fn archive(bundle: &Path) -> anyhow::Result<PathBuf> {
     let (Some(parent), Some(name)) = (bundle.parent(), bundle.file_name()) else {
-        bail!("{} has no parent folder to put the archive in", bundle.display());
+        bail!(
+            "{} has no parent folder to put the archive in",
+            bundle.display()
+        );
     };
     let archive = parent.join(format!("{}.tar.gz", name.to_string_lossy()));
     let status = Command::new("tar")

@@ -118,9 +118,17 @@ fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
         eprintln!(
             "building lmc{} (optimised profile) into {}: the first build compiles burn, polars \
              and tokenizers, about 15 minutes on 2 cores{}; later builds take seconds",
-            if features.is_empty() { String::new() } else { format!(" with {}", features.join(", ")) },
+            if features.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", features.join(", "))
+            },
             target.display(),
-            if features.contains(&"cuda") { " plus CubeCL's kernels (about 19 minutes in all)" } else { "" },
+            if features.contains(&"cuda") {
+                " plus CubeCL's kernels (about 19 minutes in all)"
+            } else {
+                ""
+            },
         );
     }
     let mut command = cargo_command();
@@ -131,9 +139,7 @@ fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
-    let status = command
-        .status()
-        .context("cannot run cargo")?;
+    let status = command.status().context("cannot run cargo")?;
     if !status.success() {
         anyhow::bail!("building the lmc binary failed ({status})");
     }
@@ -202,12 +208,16 @@ mod tests {
             .map(|(name, _)| name)
             .collect();
         for name in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_MANIFEST_DIR"] {
-            assert!(removed.contains(&OsStr::new(name)), "{name} kept: {removed:?}");
+            assert!(
+                removed.contains(&OsStr::new(name)),
+                "{name} kept: {removed:?}"
+            );
         }
         assert!(
-            removed
-                .iter()
-                .all(|name| !matches!(name.to_str(), Some("CARGO" | "CARGO_HOME" | "CARGO_TARGET_DIR"))),
+            removed.iter().all(|name| !matches!(
+                name.to_str(),
+                Some("CARGO" | "CARGO_HOME" | "CARGO_TARGET_DIR")
+            )),
             "{removed:?}"
         );
     }

@@ -73,9 +73,7 @@ pub use dynamics::{Checkpoint, Dynamics, MAX_ALIGNED_CLUSTERS, Switch, training_
 pub use error::{AnalysisError, CurveError, MatrixProblem, Result};
 pub use matrix::{BarrierMatrix, DEFAULT_MATRIX_TOLERANCE, TriangleCheck};
 pub use report::{BarrierSummary, ClusterStats, HansCells, cluster_stats, within_between};
-pub use separation::{
-    SeparationOptions, SeparationTest, separation_statistic, separation_test,
-};
+pub use separation::{SeparationOptions, SeparationTest, separation_statistic, separation_test};
 pub use spectral::{
     CentroidAxis, ClusterOptions, Clustering, KChoice, KMeansOptions, SpectralEmbedding, affinity,
     centroid_axis, spectral_clustering,

@@ -299,7 +299,10 @@ mod tests {
         let (a, b) = (temporary_sibling(path), temporary_sibling(path));
         assert_ne!(a, b);
         let name = a.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with('.') && name.ends_with(".tmp.pairs.parquet"), "{name}");
+        assert!(
+            name.starts_with('.') && name.ends_with(".tmp.pairs.parquet"),
+            "{name}"
+        );
         assert_eq!(a.parent(), Some(Path::new("results")));
     }
 
@@ -336,14 +339,23 @@ mod tests {
         // No process has this pid (above Linux's pid_max).
         let dead = format!(".{}-0.tmp.model", u32::MAX - 1);
         std::fs::create_dir(dir.path().join(&dead)).unwrap();
-        std::fs::write(dir.path().join(format!(".{}-1.tmp.done.json", u32::MAX - 1)), b"{").unwrap();
+        std::fs::write(
+            dir.path()
+                .join(format!(".{}-1.tmp.done.json", u32::MAX - 1)),
+            b"{",
+        )
+        .unwrap();
         let mine = temporary_sibling(&dir.path().join("run.json"));
         std::fs::write(&mine, b"being written").unwrap();
         std::fs::write(dir.path().join("metrics.csv"), b"step").unwrap();
         std::fs::write(dir.path().join(".hidden.tmp.but-not-ours"), b"").unwrap();
         assert_eq!(remove_abandoned(dir.path()).unwrap(), 2);
         let mine_name = mine.file_name().unwrap().to_string_lossy().into_owned();
-        let mut expected = vec![".hidden.tmp.but-not-ours".to_owned(), mine_name, "metrics.csv".into()];
+        let mut expected = vec![
+            ".hidden.tmp.but-not-ours".to_owned(),
+            mine_name,
+            "metrics.csv".into(),
+        ];
         expected.sort();
         assert_eq!(names(dir.path()), expected);
         assert_eq!(remove_abandoned(&dir.path().join("missing")).unwrap(), 0);

@@ -93,16 +93,17 @@ impl<B: Backend> Builder<'_, B> {
         // strided view would take a different matmul path and round differently, and a model
         // reloaded from a checkpoint would not continue training bit for bit.
         let name = format!("{prefix}.weight");
-        let values = self
-            .source
-            .take(&name, &[d_output, d_input], Init::Normal);
+        let values = self.source.take(&name, &[d_output, d_input], Init::Normal);
         let mut transposed = vec![0.0; values.len()];
         for (row, chunk) in values.chunks_exact(d_input).enumerate() {
             for (column, value) in chunk.iter().enumerate() {
                 transposed[column * d_output + row] = *value;
             }
         }
-        let weight = Tensor::from_data(TensorData::new(transposed, [d_input, d_output]), self.device);
+        let weight = Tensor::from_data(
+            TensorData::new(transposed, [d_input, d_output]),
+            self.device,
+        );
         let bias = self.tensor(&format!("{prefix}.bias"), [d_output], Init::Zeros);
         Linear {
             weight: Param::from_tensor(weight),
@@ -226,7 +227,11 @@ impl DropoutStream {
 
     /// `x` with each element zeroed with probability `prob` and the others scaled by
     /// 1 / (1 − `prob`); `x` itself when `prob` is 0.
-    pub fn apply<B: Backend, const D: usize>(&mut self, x: Tensor<B, D>, prob: f64) -> Tensor<B, D> {
+    pub fn apply<B: Backend, const D: usize>(
+        &mut self,
+        x: Tensor<B, D>,
+        prob: f64,
+    ) -> Tensor<B, D> {
         if prob <= 0.0 {
             return x;
         }
@@ -402,7 +407,11 @@ impl<B: Backend> BertAttention<B> {
         let value = heads(linear(&self.value, hidden.clone(), precision));
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let scores = matmul(query, key.transpose(), precision) * scale + mask_bias;
-        let probs = dropout(softmax(scores, 3), self.probs_dropout, stream.as_deref_mut());
+        let probs = dropout(
+            softmax(scores, 3),
+            self.probs_dropout,
+            stream.as_deref_mut(),
+        );
         let context = matmul(probs, value, precision)
             .swap_dims(1, 2)
             .reshape([tokens, width]);
@@ -463,11 +472,15 @@ impl<B: Backend> BertLayer<B> {
         mut stream: Option<&mut DropoutStream>,
         precision: Precision,
     ) -> Tensor<B, 2> {
-        let attended =
-            self.attention
-                .forward(hidden, mask_bias, stream.as_deref_mut(), precision);
+        let attended = self
+            .attention
+            .forward(hidden, mask_bias, stream.as_deref_mut(), precision);
         let expanded = gelu(linear(&self.intermediate, attended.clone(), precision));
-        let projected = dropout(linear(&self.output, expanded, precision), self.dropout, stream);
+        let projected = dropout(
+            linear(&self.output, expanded, precision),
+            self.dropout,
+            stream,
+        );
         self.layer_norm.forward(projected + attended)
     }
 }
@@ -515,7 +528,10 @@ impl<B: Backend> Bert<B> {
         mut stream: Option<&mut DropoutStream>,
     ) -> (Tensor<B, 3>, Tensor<B, 2>) {
         let [batch, seq] = input.attention_mask.dims();
-        let heads = self.layers.first().map_or(1, |layer| layer.attention.num_heads);
+        let heads = self
+            .layers
+            .first()
+            .map_or(1, |layer| layer.attention.num_heads);
         // Materialised once at the scores' full shape `[batch, heads, seq, seq]`: every layer's
         // `scores + mask_bias` is then a same-shape add, which flex runs as one SIMD pass; a
         // broadcast `[batch, 1, 1, seq]` operand fell back to its element-by-element iterator.
@@ -530,9 +546,9 @@ impl<B: Backend> Bert<B> {
         // The encoder keeps hidden states as `[batch · seq, width]`, so that every linear layer
         // is one 2-D matrix product: burn's backward of a 3-D linear computes one weight
         // gradient per example and then sums them.
-        let mut hidden = self
-            .embeddings
-            .forward(input.input_ids, input.token_type_ids, stream.as_deref_mut());
+        let mut hidden =
+            self.embeddings
+                .forward(input.input_ids, input.token_type_ids, stream.as_deref_mut());
         for layer in &self.layers {
             hidden = layer.forward(
                 hidden,

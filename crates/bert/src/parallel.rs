@@ -169,9 +169,7 @@ pub fn forward_in_slices<B: Backend>(
     let [rows, _] = input.input_ids.dims();
     let ranges = row_slices(rows, parts);
     let parts = ranges.len();
-    let mut slices = ranges
-        .into_iter()
-        .map(|range| input.rows(range));
+    let mut slices = ranges.into_iter().map(|range| input.rows(range));
     let first = slices.next().expect("at least one slice");
     let logits = std::thread::scope(|scope| {
         let others: Vec<_> = slices
@@ -240,7 +238,8 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for CollectGradients<'_, B> {
         if let Some(gradient) = param.val().grad(self.gradients) {
             let dims = gradient.dims().to_vec();
             let count: usize = dims.iter().product();
-            self.by_param.insert(param.id, (gradient.reshape([count]), dims));
+            self.by_param
+                .insert(param.id, (gradient.reshape([count]), dims));
         }
     }
 }

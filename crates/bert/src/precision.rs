@@ -123,7 +123,9 @@ impl std::str::FromStr for DropoutMasks {
         match text {
             "host" => Ok(DropoutMasks::Host),
             "device" => Ok(DropoutMasks::Device),
-            other => Err(format!("unknown dropout-mask source `{other}` (host or device)")),
+            other => Err(format!(
+                "unknown dropout-mask source `{other}` (host or device)"
+            )),
         }
     }
 }

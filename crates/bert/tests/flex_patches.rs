@@ -45,8 +45,10 @@ fn products_into_new_buffers_are_exact_in_every_float_size() {
         })
         .collect();
     for dtype in [DType::F16, DType::BF16, DType::F32, DType::F64] {
-        let lhs = Tensor::<Flex, 2>::from_data(TensorData::new(a.clone(), [3, 4]), &device).cast(dtype);
-        let rhs = Tensor::<Flex, 2>::from_data(TensorData::new(b.clone(), [4, 5]), &device).cast(dtype);
+        let lhs =
+            Tensor::<Flex, 2>::from_data(TensorData::new(a.clone(), [3, 4]), &device).cast(dtype);
+        let rhs =
+            Tensor::<Flex, 2>::from_data(TensorData::new(b.clone(), [4, 5]), &device).cast(dtype);
         assert_eq!(floats(lhs.matmul(rhs)), expected, "{dtype:?}");
     }
 }

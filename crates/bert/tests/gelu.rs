@@ -22,12 +22,17 @@ fn gelu_and_its_gradient_match_the_libm_formula() {
     type B = Autodiff<Flex>;
     let device = Default::default();
     let xs = points();
-    let x = Tensor::<B, 1>::from_data(TensorData::new(xs.clone(), [POINTS]), &device)
-        .require_grad();
+    let x =
+        Tensor::<B, 1>::from_data(TensorData::new(xs.clone(), [POINTS]), &device).require_grad();
     let y = gelu(x.clone());
     let values = y.clone().into_data().into_vec::<f32>().unwrap();
     let gradients = y.sum().backward();
-    let derivatives = x.grad(&gradients).unwrap().into_data().into_vec::<f32>().unwrap();
+    let derivatives = x
+        .grad(&gradients)
+        .unwrap()
+        .into_data()
+        .into_vec::<f32>()
+        .unwrap();
 
     let inv_sqrt_2pi = 1.0 / (2.0 * std::f32::consts::PI).sqrt();
     for ((&x, &value), &derivative) in xs.iter().zip(&values).zip(&derivatives) {

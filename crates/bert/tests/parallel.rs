@@ -28,7 +28,11 @@ fn batch<Be: burn::tensor::backend::Backend>(
         let length = 4 + row % 6;
         for position in 0..seq {
             let real = position < length;
-            ids.push(if real { 1 + (rng.next_u64() % 199) as i64 } else { 0 });
+            ids.push(if real {
+                1 + (rng.next_u64() % 199) as i64
+            } else {
+                0
+            });
             types.push(i64::from(real && position >= length / 2));
             mask.push(i64::from(real));
         }
@@ -36,7 +40,8 @@ fn batch<Be: burn::tensor::backend::Backend>(
     let tensor = |values: Vec<i64>| {
         Tensor::<Be, 2, Int>::from_data(TensorData::new(values, [7, seq]), device)
     };
-    let labels = Tensor::<Be, 1, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 1, 0, 2, 1], [7]), device);
+    let labels =
+        Tensor::<Be, 1, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 1, 0, 2, 1], [7]), device);
     (
         BertInput {
             input_ids: tensor(ids),
@@ -52,7 +57,9 @@ fn batch<Be: burn::tensor::backend::Backend>(
 static DEVICE_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn device_generator() -> std::sync::MutexGuard<'static, ()> {
-    DEVICE_GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    DEVICE_GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn values<Be: burn::tensor::backend::Backend, const D: usize>(tensor: Tensor<Be, D>) -> Vec<f32> {
@@ -61,11 +68,17 @@ fn values<Be: burn::tensor::backend::Backend, const D: usize>(tensor: Tensor<Be,
 
 fn max_difference(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// Every parameter gradient, flattened, in module order.
-fn gradient_values(model: &BertClassifier<B>, gradients: &<B as burn::tensor::backend::AutodiffBackend>::Gradients) -> Vec<f32> {
+fn gradient_values(
+    model: &BertClassifier<B>,
+    gradients: &<B as burn::tensor::backend::AutodiffBackend>::Gradients,
+) -> Vec<f32> {
     model
         .hf_gradients(gradients)
         .into_iter()
@@ -82,9 +95,18 @@ fn dropout_stream_drops_the_configured_share_and_rescales_the_rest() {
     assert!((zeros - 0.1).abs() < 0.005, "share dropped {zeros}");
     let scale = (1.0 / 0.9) as f32;
     assert!(dropped.iter().all(|v| *v == 0.0 || *v == scale));
-    assert_eq!(values(DropoutStream::new(1).apply(ones.clone(), 0.1)), dropped);
-    assert_ne!(values(DropoutStream::new(2).apply(ones.clone(), 0.1)), dropped);
-    assert_eq!(values(DropoutStream::new(1).apply(ones.clone(), 0.0)), values(ones));
+    assert_eq!(
+        values(DropoutStream::new(1).apply(ones.clone(), 0.1)),
+        dropped
+    );
+    assert_ne!(
+        values(DropoutStream::new(2).apply(ones.clone(), 0.1)),
+        dropped
+    );
+    assert_eq!(
+        values(DropoutStream::new(1).apply(ones.clone(), 0.0)),
+        values(ones)
+    );
 }
 
 #[test]
@@ -103,10 +125,18 @@ fn device_masks_drop_the_configured_share_and_repeat_with_the_seed() {
     for dropped in [&first, &second] {
         let zeros = dropped.iter().filter(|v| **v == 0.0).count() as f64 / dropped.len() as f64;
         assert!((zeros - 0.1).abs() < 0.005, "share dropped {zeros}");
-        assert!(dropped.iter().all(|v| *v == 0.0 || (*v - scale).abs() <= 1e-6));
+        assert!(
+            dropped
+                .iter()
+                .all(|v| *v == 0.0 || (*v - scale).abs() <= 1e-6)
+        );
     }
     assert_ne!(first, second, "each mask of a pass is a new draw");
-    assert_eq!(draw(1), (first.clone(), second), "the stream's seed decides every mask");
+    assert_eq!(
+        draw(1),
+        (first.clone(), second),
+        "the stream's seed decides every mask"
+    );
     assert_ne!(draw(2).0, first);
 }
 
@@ -118,7 +148,10 @@ fn training_passes_apply_dropout_and_inference_passes_do_not() {
     let plain = values(model.forward(input.clone()));
     let trained = values(model.forward_train(input.clone(), &mut DropoutStream::new(3)));
     let again = values(model.forward_train(input.clone(), &mut DropoutStream::new(3)));
-    assert!(max_difference(&plain, &trained) > 1e-3, "dropout changed nothing");
+    assert!(
+        max_difference(&plain, &trained) > 1e-3,
+        "dropout changed nothing"
+    );
     assert_eq!(trained, again, "one stream seed, one result");
 
     let without: BertClassifier<Flex> = random_classifier(&config(0.0), 3, 0, &device);
@@ -155,9 +188,16 @@ fn slices_give_the_loss_and_gradient_of_one_pass() {
         .flat_map(|parts| [(parts, DropoutMasks::Host), (parts, DropoutMasks::Device)])
     {
         let result = batch_gradients(&model, input.clone(), labels.clone(), parts, 9, masks);
-        assert!((result.loss - f64::from(expected_loss)).abs() < 1e-6, "{parts} slices ({masks:?}): loss");
+        assert!(
+            (result.loss - f64::from(expected_loss)).abs() < 1e-6,
+            "{parts} slices ({masks:?}): loss"
+        );
         let got = gradient_values(&model, &result.gradients);
-        assert_eq!(got.len(), expected.len(), "{parts} slices: every parameter has a gradient");
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{parts} slices: every parameter has a gradient"
+        );
         let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
         assert!(
             max_difference(&got, &expected) <= 1e-5 * scale,
@@ -179,7 +219,15 @@ fn sliced_training_passes_are_deterministic_with_dropout() {
             (result.loss, gradient_values(&model, &result.gradients))
         };
         let first = run(11);
-        assert_eq!(first, run(11), "{masks:?}: same dropout seed, same loss and gradients, bit for bit");
-        assert_ne!(first.1, run(12).1, "{masks:?}: another dropout seed draws other masks");
+        assert_eq!(
+            first,
+            run(11),
+            "{masks:?}: same dropout seed, same loss and gradients, bit for bit"
+        );
+        assert_ne!(
+            first.1,
+            run(12).1,
+            "{masks:?}: another dropout seed draws other masks"
+        );
     }
 }

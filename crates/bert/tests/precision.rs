@@ -30,7 +30,11 @@ fn batch<Be: burn::tensor::backend::Backend>(
         let length = 5 + row;
         for position in 0..seq {
             let real = position < length;
-            ids.push(if real { 103 + (rng.next_u64() % 190) as i64 } else { 0 });
+            ids.push(if real {
+                103 + (rng.next_u64() % 190) as i64
+            } else {
+                0
+            });
             types.push(i64::from(real && position >= length / 2));
             mask.push(i64::from(real));
         }
@@ -56,7 +60,10 @@ fn values<Be: burn::tensor::backend::Backend, const D: usize>(tensor: Tensor<Be,
 
 fn max_difference(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn largest(values: &[f32]) -> f32 {
@@ -84,7 +91,10 @@ fn bf16_logits_stay_within_bf16_rounding_of_f32() {
         "bf16 logits differ from f32 by {difference} (scale {})",
         largest(&reference)
     );
-    assert!(difference > 0.0, "bf16 computed exactly the f32 logits: no rounding happened");
+    assert!(
+        difference > 0.0,
+        "bf16 computed exactly the f32 logits: no rounding happened"
+    );
 }
 
 #[test]
@@ -93,16 +103,29 @@ fn bf16_gradients_stay_close_to_f32_and_parameters_stay_f32() {
     let model: BertClassifier<B> = random_classifier(&config(), 3, 2, &device);
     let (input, labels) = batch::<B>(&device);
     let gradients = |model: &BertClassifier<B>| {
-        let result =
-            batch_gradients(model, input.clone(), labels.clone(), 1, 0, DropoutMasks::Host);
+        let result = batch_gradients(
+            model,
+            input.clone(),
+            labels.clone(),
+            1,
+            0,
+            DropoutMasks::Host,
+        );
         let named = model.hf_gradients(&result.gradients);
         (result.loss, named)
     };
     let (f32_loss, f32_gradients) = gradients(&model);
     let bf16_model = model.with_precision(Precision::Bf16);
     let (bf16_loss, bf16_gradients) = gradients(&bf16_model);
-    assert!((bf16_loss - f32_loss).abs() <= 1e-2 * f32_loss.abs(), "loss {bf16_loss} vs {f32_loss}");
-    assert_eq!(bf16_gradients.len(), f32_gradients.len(), "every parameter has a gradient");
+    assert!(
+        (bf16_loss - f32_loss).abs() <= 1e-2 * f32_loss.abs(),
+        "loss {bf16_loss} vs {f32_loss}"
+    );
+    assert_eq!(
+        bf16_gradients.len(),
+        f32_gradients.len(),
+        "every parameter has a gradient"
+    );
     // bf16 rounds each input of every product to 8 significant bits (2^-9 relative). Over the
     // whole gradient, a few such roundings in series give about 1 % (0.7 % measured); a wrong
     // cast or a gradient lost in the casts would be off by its whole size. Per tensor, biases
@@ -111,21 +134,43 @@ fn bf16_gradients_stay_close_to_f32_and_parameters_stay_f32() {
     // gradient is zero (the attention key's bias: softmax ignores a shift shared by a row) are
     // measured against a thousandth of the whole gradient's norm, since their f32 gradient is
     // rounding noise too.
-    let norm = |values: &[f32]| values.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+    let norm = |values: &[f32]| {
+        values
+            .iter()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
     let flat = |gradients: &[(String, lmc_bert::HostTensor)]| -> Vec<f32> {
-        gradients.iter().flat_map(|(_, t)| t.values.iter().copied()).collect()
+        gradients
+            .iter()
+            .flat_map(|(_, t)| t.values.iter().copied())
+            .collect()
     };
     let (all_f32, all_bf16) = (flat(&f32_gradients), flat(&bf16_gradients));
     let whole: Vec<f32> = all_bf16.iter().zip(&all_f32).map(|(a, b)| a - b).collect();
     let whole = norm(&whole) / norm(&all_f32);
-    assert!(whole <= 2e-2, "the bf16 gradient is off by {whole:.3e} of its norm");
-    assert!(whole > 0.0, "bf16 gave exactly the f32 gradients: no rounding happened");
+    assert!(
+        whole <= 2e-2,
+        "the bf16 gradient is off by {whole:.3e} of its norm"
+    );
+    assert!(
+        whole > 0.0,
+        "bf16 gave exactly the f32 gradients: no rounding happened"
+    );
     let floor = 1e-3 * norm(&all_f32);
     for ((name, got), (_, expected)) in bf16_gradients.iter().zip(&f32_gradients) {
-        let difference: Vec<f32> =
-            got.values.iter().zip(&expected.values).map(|(a, b)| a - b).collect();
+        let difference: Vec<f32> = got
+            .values
+            .iter()
+            .zip(&expected.values)
+            .map(|(a, b)| a - b)
+            .collect();
         let relative = norm(&difference) / norm(&expected.values).max(floor);
-        assert!(relative <= 0.15, "{name}: bf16 gradient off by {relative:.3e} of its norm");
+        assert!(
+            relative <= 0.15,
+            "{name}: bf16 gradient off by {relative:.3e} of its norm"
+        );
     }
     for (name, tensor) in bf16_model.hf_parameters() {
         assert!(tensor.values.iter().all(|v| v.is_finite()), "{name}");
@@ -147,9 +192,19 @@ fn precisions_and_mask_sources_parse_their_own_names() {
     for precision in [Precision::F32, Precision::Tf32, Precision::Bf16] {
         assert_eq!(precision.as_str().parse::<Precision>(), Ok(precision));
     }
-    assert!("fp16".parse::<Precision>().unwrap_err().contains("f32, tf32 or bf16"));
+    assert!(
+        "fp16"
+            .parse::<Precision>()
+            .unwrap_err()
+            .contains("f32, tf32 or bf16")
+    );
     for masks in [DropoutMasks::Host, DropoutMasks::Device] {
         assert_eq!(masks.as_str().parse::<DropoutMasks>(), Ok(masks));
     }
-    assert!("gpu".parse::<DropoutMasks>().unwrap_err().contains("host or device"));
+    assert!(
+        "gpu"
+            .parse::<DropoutMasks>()
+            .unwrap_err()
+            .contains("host or device")
+    );
 }

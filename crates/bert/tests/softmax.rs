@@ -7,7 +7,10 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, TensorData};
 
 fn softmax_rows(values: Vec<f32>, rows: usize, columns: usize) -> Vec<f32> {
-    let x = Tensor::<Flex, 2>::from_data(TensorData::new(values, [rows, columns]), &Default::default());
+    let x = Tensor::<Flex, 2>::from_data(
+        TensorData::new(values, [rows, columns]),
+        &Default::default(),
+    );
     softmax(x, 1).into_data().into_vec::<f32>().unwrap()
 }
 
@@ -55,5 +58,9 @@ fn a_nan_score_makes_its_row_nan() {
     values[20] = f32::NAN;
     let output = softmax_rows(values, 2, 16);
     assert!(output[..16].iter().all(|p| (p - 1.0 / 16.0).abs() < 1e-7));
-    assert!(output[16..].iter().all(|p| p.is_nan()), "{:?}", &output[16..]);
+    assert!(
+        output[16..].iter().all(|p| p.is_nan()),
+        "{:?}",
+        &output[16..]
+    );
 }

@@ -166,9 +166,9 @@ pub fn check(compute: ComputeOptions) -> anyhow::Result<()> {
     let precision = compute.precision()?;
     compute.threads.apply()?;
     match compute.backend {
-        BackendChoice::Cpu if compute.device.is_some() => {
-            Err(anyhow::anyhow!("--device selects a GPU; `--backend cpu` has none"))
-        }
+        BackendChoice::Cpu if compute.device.is_some() => Err(anyhow::anyhow!(
+            "--device selects a GPU; `--backend cpu` has none"
+        )),
         BackendChoice::Cpu => Ok(()),
         BackendChoice::Cuda => cuda::check_gpu(precision, compute.device.unwrap_or(0)),
     }
@@ -272,7 +272,10 @@ mod cuda {
                     .map(String::as_str)
                     .or_else(|| panic.downcast_ref::<&str>().copied())
                     .unwrap_or("unknown reason");
-                Err(anyhow!("CUDA device {} failed a first computation: {reason}", device.index))
+                Err(anyhow!(
+                    "CUDA device {} failed a first computation: {reason}",
+                    device.index
+                ))
             }
         }
     }

@@ -41,7 +41,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("results");
         std::fs::write(&file, "not a folder").unwrap();
-        let error = create_parent(&file.join("x.parquet")).unwrap_err().to_string();
+        let error = create_parent(&file.join("x.parquet"))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains(&format!("{} is a file, not a directory", file.display())),
             "{error}"

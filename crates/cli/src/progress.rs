@@ -136,7 +136,12 @@ impl PlainProgress {
         if progressed > 0 && elapsed > 0.0 {
             let rate = progressed as f64 / elapsed;
             let left = self.total.saturating_sub(self.done) as f64 / rate;
-            line.push_str(&format!(", {} {}/s, ETA {}", rate_text(rate), self.unit, clock(left)));
+            line.push_str(&format!(
+                ", {} {}/s, ETA {}",
+                rate_text(rate),
+                self.unit,
+                clock(left)
+            ));
         }
         if !self.message.is_empty() {
             line.push_str("; ");

@@ -69,12 +69,18 @@ impl BatchPlan {
         let token_count =
             |position: &usize| std::cmp::Reverse(dataset.examples[*position].input_ids.len());
         let into_batches = |positions: &[usize]| -> Vec<Vec<usize>> {
-            positions.chunks(batch_size).map(<[usize]>::to_vec).collect()
+            positions
+                .chunks(batch_size)
+                .map(<[usize]>::to_vec)
+                .collect()
         };
         let batches = match order {
             BatchOrder::Sequential => into_batches(&(0..dataset.len()).collect::<Vec<_>>()),
             BatchOrder::Shuffled { seed } => into_batches(&shuffled_indices(dataset.len(), seed)),
-            BatchOrder::LengthGrouped { seed, window_batches } => {
+            BatchOrder::LengthGrouped {
+                seed,
+                window_batches,
+            } => {
                 if window_batches == 0 {
                     return Err(DataError::InvalidInput(
                         "a length-grouping window must hold at least one batch".to_owned(),

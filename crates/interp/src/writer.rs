@@ -6,8 +6,8 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Metadata, TensorInfo};
 use lmc_atomic::AtomicFile;
+use safetensors::tensor::{Metadata, TensorInfo};
 
 use crate::Dtype;
 use crate::bytes::{narrow_into, numbers_as_le_bytes};

@@ -642,7 +642,8 @@ fn soup_table(rows: &[SoupRow]) -> Block<'static> {
             let mut cells = vec![
                 m.model.clone(),
                 m.kind.clone(),
-                m.cluster.map_or_else(|| "across".to_owned(), |c| c.to_string()),
+                m.cluster
+                    .map_or_else(|| "across".to_owned(), |c| c.to_string()),
             ];
             cells.extend(sets.iter().map(|set| {
                 rows.iter()
@@ -657,7 +658,10 @@ fn soup_table(rows: &[SoupRow]) -> Block<'static> {
         swatches: Some(
             models
                 .iter()
-                .map(|m| m.cluster.map_or_else(|| "#000000".to_owned(), |c| css_hex(cluster_colour(c))))
+                .map(|m| {
+                    m.cluster
+                        .map_or_else(|| "#000000".to_owned(), |c| css_hex(cluster_colour(c)))
+                })
                 .collect(),
         ),
         rows: table_rows,

@@ -96,7 +96,11 @@ impl ShardLock {
         let text = serde_json::to_string(holder).expect("a holder serialises");
         // Two attempts: the second after removing a lock whose holder is gone.
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
                 Ok(mut file) => {
                     file.write_all(text.as_bytes())
                         .and_then(|()| file.sync_all())
@@ -159,7 +163,10 @@ mod tests {
             ..me.clone()
         };
         let error = ShardLock::acquire(&path, &other).unwrap_err().to_string();
-        assert!(error.contains(&format!("pid {} on {}", me.pid, me.host)), "{error}");
+        assert!(
+            error.contains(&format!("pid {} on {}", me.pid, me.host)),
+            "{error}"
+        );
         drop(lock);
         assert!(!path.exists(), "released on drop");
         ShardLock::acquire(&path, &other).unwrap();

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use lmc_data::{
-    BatchOrder, BatchPlan, DataDirSearch, DataError, Dataset, DatasetFormat, EvalSetSpec, LabelMapping,
-    PairTokenizer, Subset, TaskFiles, TaskMetric, TaskSpec, TokenizedDataset,
+    BatchOrder, BatchPlan, DataDirSearch, DataError, Dataset, DatasetFormat, EvalSetSpec,
+    LabelMapping, PairTokenizer, Subset, TaskFiles, TaskMetric, TaskSpec, TokenizedDataset,
 };
 use serde::{Deserialize, Serialize};
 

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use burn::backend::{Autodiff, Flex};
 use lmc_bert::{BertConfig, Precision};
 use lmc_data::{BatchOrder, BatchPlan, DataDirSearch, PaddedBatch, SearchEnv, TaskName};
-use lmc_train::{Recipe, ThroughputCase, ThroughputMode, TrainingSet, measure, measure_training_on_batches};
+use lmc_train::{
+    Recipe, ThroughputCase, ThroughputMode, TrainingSet, measure, measure_training_on_batches,
+};
 
 /// The allocator the `lmc` binary uses, with its settings, so that the numbers are the ones
 /// users get (see `keep_freed_memory` in `crates/cli/src/main.rs`).
@@ -48,8 +50,14 @@ fn real_batches(task: TaskName, count: usize) -> Vec<PaddedBatch> {
     let search = DataDirSearch::new(None, &SearchEnv::from_process());
     let data = TrainingSet::prepare(task, &search, &minilm, &Recipe::paper(task))
         .unwrap_or_else(|error| panic!("the {task} train set: {error}"));
-    let plan = BatchPlan::new(&data.examples, BATCH, BatchOrder::Shuffled { seed: REAL_BATCH_SEED })
-        .expect("a batch plan");
+    let plan = BatchPlan::new(
+        &data.examples,
+        BATCH,
+        BatchOrder::Shuffled {
+            seed: REAL_BATCH_SEED,
+        },
+    )
+    .expect("a batch plan");
     (0..count.min(plan.len()))
         .map(|batch| plan.padded(&data.examples, batch).expect("a planned batch"))
         .collect()
@@ -62,7 +70,13 @@ fn write_batches(path: &Path, task: TaskName, batches: &[PaddedBatch]) {
         values
             .chunks(batch.seq_len)
             .zip(batch.attention_mask.chunks(batch.seq_len))
-            .map(|(row, mask)| row.iter().zip(mask).filter(|(_, m)| **m == 1).map(|(v, _)| *v).collect())
+            .map(|(row, mask)| {
+                row.iter()
+                    .zip(mask)
+                    .filter(|(_, m)| **m == 1)
+                    .map(|(v, _)| *v)
+                    .collect()
+            })
             .collect()
     };
     let json = serde_json::json!({
@@ -144,9 +158,13 @@ fn main() {
         if let Some(dir) = &batches_out {
             write_batches(&dir.join(format!("{task}-batches.json")), task, &batches);
         }
-        let measured =
-            measure_training_on_batches::<Autodiff<Flex>>(&config, &batches, BATCH_SLICES, &Default::default())
-                .expect("MiniLM-L6 trains on every batch");
+        let measured = measure_training_on_batches::<Autodiff<Flex>>(
+            &config,
+            &batches,
+            BATCH_SLICES,
+            &Default::default(),
+        )
+        .expect("MiniLM-L6 trains on every batch");
         let mut line = serde_json::to_value(measured).expect("a measurement serialises");
         line["framework"] = "lmc (burn 0.21 flex)".into();
         line["model"] = "all-MiniLM-L6-v2 architecture".into();

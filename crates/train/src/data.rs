@@ -5,7 +5,9 @@ use std::path::Path;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use lmc_bert::BertInput;
-use lmc_data::{Batch, DataDirSearch, DataMode, PairTokenizer, Subset, TaskName, TaskSpec, TokenizedDataset};
+use lmc_data::{
+    Batch, DataDirSearch, DataMode, PairTokenizer, Subset, TaskName, TaskSpec, TokenizedDataset,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};

@@ -20,7 +20,9 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] lmc_data::DataError),
     /// The loss became NaN or infinite; the run stops and keeps its last checkpoint.
-    #[error("run {run}: the training loss is {loss} at update {step}; the run is stopped (its last resume checkpoint is kept)")]
+    #[error(
+        "run {run}: the training loss is {loss} at update {step}; the run is stopped (its last resume checkpoint is kept)"
+    )]
     NonFiniteLoss {
         /// The run directory's name.
         run: String,

@@ -186,7 +186,10 @@ impl<B: Backend> AdamW<B> {
                 .tensor(name)
                 .map_err(|e| corrupt(format!("tensor `{name}`: {e}")))?;
             if view.dtype() != safetensors::Dtype::F32 {
-                return Err(corrupt(format!("tensor `{name}` is {:?}, not F32", view.dtype())));
+                return Err(corrupt(format!(
+                    "tensor `{name}` is {:?}, not F32",
+                    view.dtype()
+                )));
             }
             Ok(view
                 .data()
@@ -196,7 +199,12 @@ impl<B: Backend> AdamW<B> {
         };
         let updates = match read(UPDATES_KEY)?.as_slice() {
             [low, high] => join_u64(*low, *high),
-            other => return Err(corrupt(format!("`{UPDATES_KEY}` has {} values, not 2", other.len()))),
+            other => {
+                return Err(corrupt(format!(
+                    "`{UPDATES_KEY}` has {} values, not 2",
+                    other.len()
+                )));
+            }
         };
         let mut moments = Vec::new();
         let mut names: Vec<String> = file.names().into_iter().map(str::to_owned).collect();
@@ -336,7 +344,11 @@ impl<AB: AutodiffBackend> Update<'_, AB> {
     fn coefficients(&self, decay: bool) -> Coefficients {
         let s = self.settings;
         Coefficients {
-            clip: if self.clip < 1.0 { self.clip as f32 } else { 1.0 },
+            clip: if self.clip < 1.0 {
+                self.clip as f32
+            } else {
+                1.0
+            },
             beta1: s.beta1 as f32,
             one_minus_beta1: (1.0 - s.beta1) as f32,
             beta2: s.beta2 as f32,
@@ -398,7 +410,8 @@ impl<AB: AutodiffBackend> ModuleMapper<AB> for Update<'_, AB> {
             let squared = gradient.clone().square();
             let moments = match slot.take() {
                 Some(previous) => Moments {
-                    first: previous.first.mul_scalar(c.beta1) + gradient.mul_scalar(c.one_minus_beta1),
+                    first: previous.first.mul_scalar(c.beta1)
+                        + gradient.mul_scalar(c.one_minus_beta1),
                     second: previous.second.mul_scalar(c.beta2)
                         + squared.mul_scalar(c.one_minus_beta2),
                 },
@@ -500,10 +513,18 @@ mod tests {
         let b = values(model.linear.bias.as_ref().unwrap().val());
         for i in 0..2 {
             let expected = reference(w0[i] as f64, &grads_w[i], lr, true);
-            assert!((w[i] as f64 - expected).abs() < 1e-6, "{} vs {expected}", w[i]);
+            assert!(
+                (w[i] as f64 - expected).abs() < 1e-6,
+                "{} vs {expected}",
+                w[i]
+            );
         }
         let expected = reference(b0[0] as f64, &grads_b, lr, false);
-        assert!((b[0] as f64 - expected).abs() < 1e-6, "{} vs {expected}", b[0]);
+        assert!(
+            (b[0] as f64 - expected).abs() < 1e-6,
+            "{} vs {expected}",
+            b[0]
+        );
         assert_eq!(optimizer.updates(), 3);
     }
 
@@ -516,13 +537,20 @@ mod tests {
         // Parameters initialise lazily; reading them first gives both runs the same start.
         let initial = values(model.linear.weight.val());
         values(model.linear.bias.as_ref().unwrap().val());
-        let inputs: Vec<f32> = (0..3 * 300).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let inputs: Vec<f32> = (0..3 * 300)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
         let x = Tensor::<AB, 2>::from_data(TensorData::new(inputs, [3, 300]), &device);
         let run = |fused: bool| {
             let mut model = model.clone();
             let mut optimizer = AdamW::new(settings(Some(1.0)));
             for step in 0..3 {
-                let gradients = model.linear.forward(x.clone()).powi_scalar(2).sum().backward();
+                let gradients = model
+                    .linear
+                    .forward(x.clone())
+                    .powi_scalar(2)
+                    .sum()
+                    .backward();
                 let lr = 1e-3 * (step + 1) as f64;
                 model = optimizer.step_on_path(model, gradients, lr, Some(fused)).0;
             }
@@ -567,7 +595,10 @@ mod tests {
         let loaded = AdamW::<Flex>::load(settings(Some(1.0)), &path, &device).unwrap();
         assert_eq!(loaded.updates(), 1);
         assert_eq!(loaded.to_tensors(), optimizer.to_tensors());
-        assert_eq!(join_u64(split_u64(123_456_789_012)[0], split_u64(123_456_789_012)[1]), 123_456_789_012);
+        assert_eq!(
+            join_u64(split_u64(123_456_789_012)[0], split_u64(123_456_789_012)[1]),
+            123_456_789_012
+        );
     }
 
     #[test]
@@ -576,6 +607,9 @@ mod tests {
         let path = dir.path().join("optimizer.safetensors");
         std::fs::write(&path, b"not safetensors").unwrap();
         let error = AdamW::<Flex>::load(settings(None), &path, &Default::default()).unwrap_err();
-        assert!(error.to_string().contains("optimizer.safetensors"), "{error}");
+        assert!(
+            error.to_string().contains("optimizer.safetensors"),
+            "{error}"
+        );
     }
 }

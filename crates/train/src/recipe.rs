@@ -116,10 +116,11 @@ impl Recipe {
     /// This recipe with the fields present in a TOML file replacing its values.
     pub fn with_toml_file(self, path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(TrainError::io(path))?;
-        self.with_toml_str(&text).map_err(|message| TrainError::Corrupt {
-            path: path.to_path_buf(),
-            message,
-        })
+        self.with_toml_str(&text)
+            .map_err(|message| TrainError::Corrupt {
+                path: path.to_path_buf(),
+                message,
+            })
     }
 
     fn with_toml_str(self, text: &str) -> std::result::Result<Self, String> {
@@ -146,13 +147,22 @@ impl Recipe {
     pub fn validate(&self) -> Result<()> {
         let fail = |message: String| Err(TrainError::InvalidRecipe(message));
         if !(self.learning_rate.is_finite() && self.learning_rate >= 0.0) {
-            return fail(format!("learning_rate {} must be finite and non-negative", self.learning_rate));
+            return fail(format!(
+                "learning_rate {} must be finite and non-negative",
+                self.learning_rate
+            ));
         }
         if !(0.0..=1.0).contains(&self.warmup_ratio) {
-            return fail(format!("warmup_ratio {} must lie in [0, 1]", self.warmup_ratio));
+            return fail(format!(
+                "warmup_ratio {} must lie in [0, 1]",
+                self.warmup_ratio
+            ));
         }
         if !(0.0..1.0).contains(&self.beta1) || !(0.0..1.0).contains(&self.beta2) {
-            return fail(format!("beta1 {} and beta2 {} must lie in [0, 1)", self.beta1, self.beta2));
+            return fail(format!(
+                "beta1 {} and beta2 {} must lie in [0, 1)",
+                self.beta1, self.beta2
+            ));
         }
         if self.epsilon <= 0.0 {
             return fail(format!("epsilon {} must be positive", self.epsilon));
@@ -172,7 +182,9 @@ impl Recipe {
             return fail(format!("dropout {dropout} must lie in [0, 1)"));
         }
         if self.max_grad_norm.is_some_and(|norm| norm <= 0.0) {
-            return fail("max_grad_norm must be positive (leave it out to disable clipping)".into());
+            return fail(
+                "max_grad_norm must be positive (leave it out to disable clipping)".into(),
+            );
         }
         if self.epochs == 0 && self.max_steps.is_none() {
             return fail("epochs must be positive".into());
@@ -200,8 +212,7 @@ mod tests {
 
     #[test]
     fn toml_overrides_only_the_fields_it_names() {
-        let recipe =
-            Recipe::paper(TaskName::Cola)
+        let recipe = Recipe::paper(TaskName::Cola)
             .with_toml_str("learning_rate = 5e-5\nsave_steps = [10, 20]\n")
             .unwrap();
         assert_eq!(recipe.learning_rate, 5e-5);
@@ -221,6 +232,12 @@ mod tests {
     fn out_of_range_values_name_the_field() {
         let mut recipe = Recipe::paper(TaskName::Cola);
         recipe.warmup_ratio = 1.5;
-        assert!(recipe.validate().unwrap_err().to_string().contains("warmup_ratio"));
+        assert!(
+            recipe
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("warmup_ratio")
+        );
     }
 }

@@ -342,8 +342,7 @@ pub fn train<AB: AutodiffBackend>(
     let (mut model, config, mut optimizer, start) = match latest_resume_state(&dir)? {
         Some((state_dir, state)) => {
             let loaded = load_classifier::<AB>(&state_dir, head, device)?;
-            let optimizer =
-                AdamW::load(recipe.adamw(), &state_dir.join(OPTIMIZER_FILE), device)?;
+            let optimizer = AdamW::load(recipe.adamw(), &state_dir.join(OPTIMIZER_FILE), device)?;
             if optimizer.updates() != state.step {
                 return Err(TrainError::Corrupt {
                     path: state_dir.join(OPTIMIZER_FILE),
@@ -375,13 +374,22 @@ pub fn train<AB: AutodiffBackend>(
     for step in start..total_steps {
         let update_start = Instant::now();
         let epoch = step / steps_per_epoch;
-        if epoch_plan.as_ref().is_none_or(|(planned, _)| *planned != epoch) {
+        if epoch_plan
+            .as_ref()
+            .is_none_or(|(planned, _)| *planned != epoch)
+        {
             let seed = derive_seed(spec.seeds.data, EPOCH_ORDER_STREAM, epoch);
             let order = match recipe.length_grouping_window {
-                Some(window_batches) => BatchOrder::LengthGrouped { seed, window_batches },
+                Some(window_batches) => BatchOrder::LengthGrouped {
+                    seed,
+                    window_batches,
+                },
                 None => BatchOrder::Shuffled { seed },
             };
-            epoch_plan = Some((epoch, BatchPlan::new(&data.examples, recipe.batch_size, order)?));
+            epoch_plan = Some((
+                epoch,
+                BatchPlan::new(&data.examples, recipe.batch_size, order)?,
+            ));
         }
         let (_, plan) = epoch_plan.as_ref().expect("planned just above");
         let batch = plan
@@ -550,11 +558,10 @@ fn latest_resume_state(run_dir: &Path) -> Result<Option<(PathBuf, ResumeState)>>
             continue;
         }
         let text = fs::read_to_string(&state_path).map_err(TrainError::io(&state_path))?;
-        let state: ResumeState =
-            serde_json::from_str(&text).map_err(|e| TrainError::Corrupt {
-                path: state_path.clone(),
-                message: e.to_string(),
-            })?;
+        let state: ResumeState = serde_json::from_str(&text).map_err(|e| TrainError::Corrupt {
+            path: state_path.clone(),
+            message: e.to_string(),
+        })?;
         if best.as_ref().is_none_or(|(_, b)| state.step > b.step) {
             best = Some((dir, state));
         }
@@ -615,18 +622,20 @@ impl MetricsLog {
                 let mut fields = line.split(',');
                 let step = fields.next().and_then(|s| s.parse::<u64>().ok());
                 if step.is_some_and(|step| step <= start) {
-                    let loss = fields.nth(1).and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| {
-                        TrainError::Corrupt {
+                    let loss = fields
+                        .nth(1)
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .ok_or_else(|| TrainError::Corrupt {
                             path: path.to_path_buf(),
                             message: format!("line {}: no loss in `{line}`", number + 1),
-                        }
-                    })?;
+                        })?;
                     losses.push(loss);
                     kept.push(line.to_owned());
                 }
             }
         }
-        lmc_atomic::write(path, (kept.join("\n") + "\n").as_bytes()).map_err(TrainError::io(path))?;
+        lmc_atomic::write(path, (kept.join("\n") + "\n").as_bytes())
+            .map_err(TrainError::io(path))?;
         let file = fs::OpenOptions::new()
             .append(true)
             .open(path)

@@ -57,8 +57,17 @@ mod tests {
 
     #[test]
     fn warmup_steps_round_up_like_transformers() {
-        assert_eq!(LinearSchedule::with_warmup_ratio(1.0, 0.1, 95).warmup_steps, 10);
-        assert_eq!(LinearSchedule::with_warmup_ratio(1.0, 0.0, 95).warmup_steps, 0);
-        assert_eq!(LinearSchedule::with_warmup_ratio(1.0, 0.0, 95).learning_rate(0), 1.0);
+        assert_eq!(
+            LinearSchedule::with_warmup_ratio(1.0, 0.1, 95).warmup_steps,
+            10
+        );
+        assert_eq!(
+            LinearSchedule::with_warmup_ratio(1.0, 0.0, 95).warmup_steps,
+            0
+        );
+        assert_eq!(
+            LinearSchedule::with_warmup_ratio(1.0, 0.0, 95).learning_rate(0),
+            1.0
+        );
     }
 }

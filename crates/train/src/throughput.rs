@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
-use burn::module::Module;
 use lmc_bert::{
     BatchGradients, BertClassifier, BertConfig, BertInput, Precision, SplitMix64, batch_gradients,
     default_dropout_masks, forward_in_slices, lerp_modules, random_classifier,
@@ -78,7 +78,10 @@ pub fn random_batch<B: Backend>(
     seed: u64,
     device: &B::Device,
 ) -> (BertInput<B>, Tensor<B, 1, Int>) {
-    assert!(vocab_size > 102, "a vocabulary of {vocab_size} has no [CLS] (101) and [SEP] (102)");
+    assert!(
+        vocab_size > 102,
+        "a vocabulary of {vocab_size} has no [CLS] (101) and [SEP] (102)"
+    );
     let mut rng = SplitMix64::new(seed);
     // Ordinary word pieces of BERT's vocabulary, as the PyTorch baseline draws them; the upper
     // half of a small test vocabulary.
@@ -192,9 +195,14 @@ pub fn measure_training<AB: AutodiffBackend>(
     check_case(config, case)?;
     let (input, labels) =
         random_batch::<AB>(case.batch, case.seq_len, config.vocab_size, 1, device);
-    let seconds = time_updates::<AB>(config, case.slices, case.precision, case.steps, device, |_| {
-        (input.clone(), labels.clone())
-    })?;
+    let seconds = time_updates::<AB>(
+        config,
+        case.slices,
+        case.precision,
+        case.steps,
+        device,
+        |_| (input.clone(), labels.clone()),
+    )?;
     Ok(measurement(case, seconds))
 }
 
@@ -328,25 +336,40 @@ pub fn measure_training_on_batches<AB: AutodiffBackend>(
     if slices == 0 {
         return invalid("slices must be at least 1".into());
     }
-    if let Some(batch) = batches.iter().find(|b| b.seq_len > config.max_position_embeddings) {
+    if let Some(batch) = batches
+        .iter()
+        .find(|b| b.seq_len > config.max_position_embeddings)
+    {
         return invalid(format!(
             "a batch of {} tokens per row: the model takes at most {}",
             batch.seq_len, config.max_position_embeddings
         ));
     }
-    if let Some(label) =
-        batches.iter().flat_map(|b| &b.labels).find(|&&l| !(0..NUM_LABELS as i64).contains(&l))
+    if let Some(label) = batches
+        .iter()
+        .flat_map(|b| &b.labels)
+        .find(|&&l| !(0..NUM_LABELS as i64).contains(&l))
     {
-        return invalid(format!("label {label}: the timed classifier has {NUM_LABELS} labels"));
+        return invalid(format!(
+            "label {label}: the timed classifier has {NUM_LABELS} labels"
+        ));
     }
-    let seconds = time_updates::<AB>(config, slices, Precision::F32, batches.len(), device, |index| {
-        model_input(batches[index.saturating_sub(1)].to_tensors::<AB>(device))
-    })?;
+    let seconds = time_updates::<AB>(
+        config,
+        slices,
+        Precision::F32,
+        batches.len(),
+        device,
+        |index| model_input(batches[index.saturating_sub(1)].to_tensors::<AB>(device)),
+    )?;
     let examples = batches.iter().map(|b| b.batch_size).sum();
     Ok(BatchesMeasurement {
         batches: batches.len(),
         examples,
-        tokens: batches.iter().map(|b| b.attention_mask.iter().filter(|&&m| m == 1).count()).sum(),
+        tokens: batches
+            .iter()
+            .map(|b| b.attention_mask.iter().filter(|&&m| m == 1).count())
+            .sum(),
         padded_tokens: batches.iter().map(|b| b.batch_size * b.seq_len).sum(),
         slices,
         seconds,
@@ -407,15 +430,23 @@ mod tests {
             PaddedBatch::new(&dataset, &[0, 1]).unwrap(),
             PaddedBatch::new(&dataset, &[2, 3, 4]).unwrap(),
         ];
-        let measured =
-            measure_training_on_batches::<Autodiff<Flex>>(&config, &batches, 2, &Default::default())
-                .unwrap();
+        let measured = measure_training_on_batches::<Autodiff<Flex>>(
+            &config,
+            &batches,
+            2,
+            &Default::default(),
+        )
+        .unwrap();
         assert_eq!((measured.batches, measured.examples), (2, 5));
         assert_eq!(measured.tokens, 3 + 7 + 5 + 2 + 6);
         assert_eq!(measured.padded_tokens, 2 * 7 + 3 * 6);
-        assert!((measured.examples_per_s - 5.0 / measured.seconds).abs() <= 1e-9 * measured.examples_per_s);
-        let error = measure_training_on_batches::<Autodiff<Flex>>(&config, &[], 2, &Default::default())
-            .unwrap_err();
+        assert!(
+            (measured.examples_per_s - 5.0 / measured.seconds).abs()
+                <= 1e-9 * measured.examples_per_s
+        );
+        let error =
+            measure_training_on_batches::<Autodiff<Flex>>(&config, &[], 2, &Default::default())
+                .unwrap_err();
         assert!(error.to_string().contains("no batches"), "{error}");
     }
 
@@ -423,8 +454,8 @@ mod tests {
     fn interpolations_are_timed_and_counted_in_bytes() {
         let config = BertConfig::sized(200, 16, 1, 2, 32);
         let measured = measure_lerp::<Flex>(&config, 3, &Default::default()).unwrap();
-        let parameters = random_classifier::<Flex>(&config, NUM_LABELS, 0, &Default::default())
-            .num_params();
+        let parameters =
+            random_classifier::<Flex>(&config, NUM_LABELS, 0, &Default::default()).num_params();
         assert_eq!(measured.parameters, parameters);
         assert_eq!(measured.steps, 3);
         let expected = (12 * parameters * 3) as f64 / measured.seconds;
@@ -460,10 +491,22 @@ mod tests {
     #[test]
     fn random_batches_stay_inside_the_vocabulary() {
         let (input, labels) = random_batch::<Flex>(5, 6, 200, 3, &Default::default());
-        let ids = input.input_ids.into_data().convert::<i64>().into_vec::<i64>().unwrap();
+        let ids = input
+            .input_ids
+            .into_data()
+            .convert::<i64>()
+            .into_vec::<i64>()
+            .unwrap();
         assert!(ids.iter().all(|&id| (0..200).contains(&id)), "{ids:?}");
-        assert!(ids.chunks(6).all(|row| row[0] == 101 && row[5] == 102), "{ids:?}");
-        let labels = labels.into_data().convert::<i64>().into_vec::<i64>().unwrap();
+        assert!(
+            ids.chunks(6).all(|row| row[0] == 101 && row[5] == 102),
+            "{ids:?}"
+        );
+        let labels = labels
+            .into_data()
+            .convert::<i64>()
+            .into_vec::<i64>()
+            .unwrap();
         assert_eq!(labels, vec![0, 1, 2, 0, 1]);
     }
 }

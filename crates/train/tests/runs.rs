@@ -91,10 +91,15 @@ fn weights(dir: &Path) -> String {
 }
 
 fn tensor(dir: &Path, name: &str) -> HostTensor {
-    let (tensors, _) =
-        read_weights_file(&dir.join("model.safetensors"), lmc_bert::WeightsFormat::Safetensors)
-            .unwrap();
-    tensors.get(name).unwrap_or_else(|| panic!("no {name}")).clone()
+    let (tensors, _) = read_weights_file(
+        &dir.join("model.safetensors"),
+        lmc_bert::WeightsFormat::Safetensors,
+    )
+    .unwrap();
+    tensors
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .clone()
 }
 
 #[test]
@@ -103,13 +108,30 @@ fn same_seeds_give_bit_identical_models_and_a_finished_run_is_skipped() {
     let spec = spec(&setup, Seeds::same(3), tiny_recipe());
     let first = run(&setup, &spec, &setup.root.join("a"));
     let second = run(&setup, &spec, &setup.root.join("b"));
-    assert_eq!(first.file_name(), second.file_name(), "same configuration, same hash");
-    assert_eq!(weights(&first.join("model")), weights(&second.join("model")));
-    let again = train::<AB>(&spec, &setup.data, &setup.root.join("a"), &Default::default(), &mut Silent)
-        .unwrap();
+    assert_eq!(
+        first.file_name(),
+        second.file_name(),
+        "same configuration, same hash"
+    );
+    assert_eq!(
+        weights(&first.join("model")),
+        weights(&second.join("model"))
+    );
+    let again = train::<AB>(
+        &spec,
+        &setup.data,
+        &setup.root.join("a"),
+        &Default::default(),
+        &mut Silent,
+    )
+    .unwrap();
     assert!(matches!(again, RunOutcome::AlreadyDone { .. }), "{again:?}");
     let metrics = std::fs::read_to_string(first.join("metrics.csv")).unwrap();
-    assert_eq!(metrics.lines().count(), 1 + 10, "header + 2 epochs × 5 updates:\n{metrics}");
+    assert_eq!(
+        metrics.lines().count(),
+        1 + 10,
+        "header + 2 epochs × 5 updates:\n{metrics}"
+    );
 }
 
 /// Panics after a given update, as a kill would stop the process.
@@ -131,14 +153,30 @@ fn check_resume_gives_the_same_weights(setup: &Setup, recipe: Recipe) -> PathBuf
     let root = setup.root.join("interrupted");
     // Stopped after update 7: the newest resume state is at update 6 (every 2), in epoch 1.
     let result = catch_unwind(AssertUnwindSafe(|| {
-        train::<AB>(&spec, &setup.data, &root, &Default::default(), &mut Interrupt(7))
+        train::<AB>(
+            &spec,
+            &setup.data,
+            &root,
+            &Default::default(),
+            &mut Interrupt(7),
+        )
     }));
     assert!(result.is_err());
     let resumed = run(setup, &spec, &root);
-    assert!(!resumed.join("resume").exists(), "resume states are removed at the end");
-    assert_eq!(weights(&resumed.join("model")), weights(&uninterrupted.join("model")));
+    assert!(
+        !resumed.join("resume").exists(),
+        "resume states are removed at the end"
+    );
+    assert_eq!(
+        weights(&resumed.join("model")),
+        weights(&uninterrupted.join("model"))
+    );
     let metrics = std::fs::read_to_string(resumed.join("metrics.csv")).unwrap();
-    let steps: Vec<&str> = metrics.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let steps: Vec<&str> = metrics
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(steps, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
     uninterrupted
 }
@@ -161,14 +199,26 @@ fn a_run_resumed_near_its_end_reports_the_final_loss_of_an_uninterrupted_one() {
     let whole = run(&setup, &spec, &setup.root.join("whole"));
     let root = setup.root.join("interrupted");
     let result = catch_unwind(AssertUnwindSafe(|| {
-        train::<AB>(&spec, &setup.data, &root, &Default::default(), &mut Interrupt(19))
+        train::<AB>(
+            &spec,
+            &setup.data,
+            &root,
+            &Default::default(),
+            &mut Interrupt(19),
+        )
     }));
     assert!(result.is_err());
     let resumed = run(&setup, &spec, &root);
-    assert_eq!(weights(&resumed.join("model")), weights(&whole.join("model")));
+    assert_eq!(
+        weights(&resumed.join("model")),
+        weights(&whole.join("model"))
+    );
     let (resumed, whole) = (summary(&resumed), summary(&whole));
     assert_eq!(resumed.steps, 20);
-    assert_eq!(resumed.final_loss, whole.final_loss, "the mean of the same last 2 losses");
+    assert_eq!(
+        resumed.final_loss, whole.final_loss,
+        "the mean of the same last 2 losses"
+    );
 }
 
 #[test]
@@ -184,9 +234,20 @@ fn a_length_grouped_run_resumes_to_the_same_weights_and_differs_from_a_plain_shu
         ..tiny_recipe()
     };
     let grouped_run = check_resume_gives_the_same_weights(&setup, grouped);
-    let plain_run = run(&setup, &spec(&setup, Seeds::same(5), tiny_recipe()), &setup.root.join("plain"));
-    assert_ne!(grouped_run.file_name(), plain_run.file_name(), "the grouping is in the hash");
-    assert_ne!(weights(&grouped_run.join("model")), weights(&plain_run.join("model")));
+    let plain_run = run(
+        &setup,
+        &spec(&setup, Seeds::same(5), tiny_recipe()),
+        &setup.root.join("plain"),
+    );
+    assert_ne!(
+        grouped_run.file_name(),
+        plain_run.file_name(),
+        "the grouping is in the hash"
+    );
+    assert_ne!(
+        weights(&grouped_run.join("model")),
+        weights(&plain_run.join("model"))
+    );
 }
 
 #[test]
@@ -196,7 +257,11 @@ fn the_data_seed_keeps_the_head_initialisation_and_the_head_seed_changes_only_th
         save_steps: vec![0],
         ..tiny_recipe()
     };
-    let base = run(&setup, &spec(&setup, Seeds::same(1), recipe.clone()), &setup.root);
+    let base = run(
+        &setup,
+        &spec(&setup, Seeds::same(1), recipe.clone()),
+        &setup.root,
+    );
     let other_data = Seeds {
         data: 2,
         ..Seeds::same(1)
@@ -205,7 +270,11 @@ fn the_data_seed_keeps_the_head_initialisation_and_the_head_seed_changes_only_th
         head: 2,
         ..Seeds::same(1)
     };
-    let data_run = run(&setup, &spec(&setup, other_data, recipe.clone()), &setup.root);
+    let data_run = run(
+        &setup,
+        &spec(&setup, other_data, recipe.clone()),
+        &setup.root,
+    );
     let head_run = run(&setup, &spec(&setup, other_head, recipe), &setup.root);
     let initial_head = |dir: &Path| tensor(&checkpoint_dir(dir, 0), "classifier.weight");
     assert_eq!(initial_head(&base), initial_head(&data_run));
@@ -216,7 +285,10 @@ fn the_data_seed_keeps_the_head_initialisation_and_the_head_seed_changes_only_th
         tensor(&checkpoint_dir(&head_run, 0), encoder),
         "the pretrained encoder does not depend on the seeds"
     );
-    assert_ne!(weights(&base.join("model")), weights(&data_run.join("model")));
+    assert_ne!(
+        weights(&base.join("model")),
+        weights(&data_run.join("model"))
+    );
 }
 
 #[test]
@@ -280,10 +352,16 @@ fn runs_on_another_backend_get_their_own_directory_and_cpu_runs_keep_theirs() {
     let spec = spec(&setup, Seeds::same(0), tiny_recipe());
     let trained = run(&setup, &spec, &setup.root);
     let (cpu, identity) = run_dir(&spec, &setup.data, &setup.root, CPU_BACKEND).unwrap();
-    assert_eq!(trained, cpu, "flex runs live where run_dir(…, CPU_BACKEND) says");
+    assert_eq!(
+        trained, cpu,
+        "flex runs live where run_dir(…, CPU_BACKEND) says"
+    );
 
     let json = serde_json::to_value(&identity).unwrap();
-    assert!(json.get("backend").is_none(), "flex is left out of the hashed JSON: {json}");
+    assert!(
+        json.get("backend").is_none(),
+        "flex is left out of the hashed JSON: {json}"
+    );
     let read_back: RunIdentity = serde_json::from_value(json).unwrap();
     assert_eq!(read_back.backend, CPU_BACKEND);
 

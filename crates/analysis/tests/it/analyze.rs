@@ -281,7 +281,10 @@ fn assert_equal_up_to_an_ulp(read: &serde_json::Value, written: &serde_json::Val
     match (read, written) {
         (Value::Number(r), Value::Number(w)) if r.is_f64() && w.is_f64() => {
             let (r, w) = (r.as_f64().expect("f64"), w.as_f64().expect("f64"));
-            assert!(r.to_bits().abs_diff(w.to_bits()) <= 1, "{at}: read {r}, wrote {w}");
+            assert!(
+                r.to_bits().abs_diff(w.to_bits()) <= 1,
+                "{at}: read {r}, wrote {w}"
+            );
         }
         (Value::Array(r), Value::Array(w)) => {
             assert_eq!(r.len(), w.len(), "{at}: length");
@@ -290,7 +293,12 @@ fn assert_equal_up_to_an_ulp(read: &serde_json::Value, written: &serde_json::Val
             }
         }
         (Value::Object(r), Value::Object(w)) => {
-            assert!(r.keys().eq(w.keys()), "{at}: fields {:?} vs {:?}", r.keys(), w.keys());
+            assert!(
+                r.keys().eq(w.keys()),
+                "{at}: fields {:?} vs {:?}",
+                r.keys(),
+                w.keys()
+            );
             for (key, r) in r {
                 assert_equal_up_to_an_ulp(r, &w[key], &format!("{at}.{key}"));
             }
@@ -308,11 +316,17 @@ fn an_analysis_directory_reads_back_as_the_analysis_that_wrote_it() {
     analysis.write(&out).expect("written");
 
     let read = Analysis::read(&out).expect("reads back");
-    assert_eq!(read.convexity_gap, analysis.convexity_gap, "exact, through CSV");
+    assert_eq!(
+        read.convexity_gap, analysis.convexity_gap,
+        "exact, through CSV"
+    );
     assert_eq!(read.endpoint_barrier, analysis.endpoint_barrier);
     assert_eq!(read.models, analysis.models);
     assert_eq!(read.clustering.labels, analysis.clustering.labels);
-    assert_eq!(read.hans.as_ref().map(|h| &h.0), analysis.hans.as_ref().map(|h| &h.0));
+    assert_eq!(
+        read.hans.as_ref().map(|h| &h.0),
+        analysis.hans.as_ref().map(|h| &h.0)
+    );
     assert_eq!(read.provenance, analysis.provenance);
     let json = |a: &Analysis| serde_json::to_value(a).expect("serialises");
     assert_equal_up_to_an_ulp(&json(&read), &json(&analysis), "analysis");
@@ -329,12 +343,20 @@ fn reading_an_analysis_directory_names_the_file_that_disagrees() {
     let reordered = analysis.endpoint_barrier.permuted(&[1, 0, 2, 3, 4, 5]);
     reordered.write_csv(&matrix_path).expect("rewritten");
     let error = Analysis::read(&out).expect_err("models out of order");
-    assert!(matches!(error, AnalysisError::Inconsistent { .. }), "{error}");
     assert!(
-        error.to_string().starts_with(&matrix_path.display().to_string()),
+        matches!(error, AnalysisError::Inconsistent { .. }),
         "{error}"
     );
-    analysis.endpoint_barrier.write_csv(&matrix_path).expect("restored");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&matrix_path.display().to_string()),
+        "{error}"
+    );
+    analysis
+        .endpoint_barrier
+        .write_csv(&matrix_path)
+        .expect("restored");
 
     let record_path = out.join(analysis_files::ANALYSIS_FILE);
     let mut record: serde_json::Value =

@@ -30,8 +30,10 @@ fn orders() -> impl Strategy<Value = BatchOrder> {
         Just(BatchOrder::Sequential),
         Just(BatchOrder::ByLength),
         any::<u64>().prop_map(|seed| BatchOrder::Shuffled { seed }),
-        (any::<u64>(), 1_usize..6)
-            .prop_map(|(seed, window_batches)| BatchOrder::LengthGrouped { seed, window_batches }),
+        (any::<u64>(), 1_usize..6).prop_map(|(seed, window_batches)| BatchOrder::LengthGrouped {
+            seed,
+            window_batches
+        }),
     ]
 }
 
@@ -41,7 +43,10 @@ fn padded_shapes(dataset: &TokenizedDataset, plan: &BatchPlan) -> Vec<(usize, us
         .batches()
         .iter()
         .map(|batch| {
-            let longest = batch.iter().map(|&p| dataset.examples[p].input_ids.len()).max();
+            let longest = batch
+                .iter()
+                .map(|&p| dataset.examples[p].input_ids.len())
+                .max();
             (batch.len(), longest.unwrap_or(0))
         })
         .collect();
@@ -130,26 +135,57 @@ fn length_grouping_is_seeded_and_sorts_within_windows_only() {
     let lengths: Vec<usize> = (0..64).map(|i| 1 + (i * 37) % 50).collect();
     let dataset = synthetic(&lengths);
     let plan = |seed, window_batches| {
-        BatchPlan::new(&dataset, 4, BatchOrder::LengthGrouped { seed, window_batches })
-            .expect("plan")
+        BatchPlan::new(
+            &dataset,
+            4,
+            BatchOrder::LengthGrouped {
+                seed,
+                window_batches,
+            },
+        )
+        .expect("plan")
     };
     assert_eq!(plan(7, 4), plan(7, 4), "same seed, same plan");
-    assert_ne!(plan(7, 4).batches(), plan(8, 4).batches(), "another seed, another order");
+    assert_ne!(
+        plan(7, 4).batches(),
+        plan(8, 4).batches(),
+        "another seed, another order"
+    );
     let padding = |plan: &BatchPlan| -> usize {
-        padded_shapes(&dataset, plan).iter().map(|(rows, longest)| rows * longest).sum()
+        padded_shapes(&dataset, plan)
+            .iter()
+            .map(|(rows, longest)| rows * longest)
+            .sum()
     };
     let shuffled = BatchPlan::new(&dataset, 4, BatchOrder::Shuffled { seed: 7 }).expect("plan");
     assert!(padding(&plan(7, 4)) < padding(&shuffled));
     assert!(padding(&plan(7, 16)) <= padding(&plan(7, 4)));
     // Windows of 4 batches: the examples of one batch come from one window of the first shuffle.
     let first_shuffle = lmc_data::rng::shuffled_indices(64, 7);
-    let window_of = |position: usize| first_shuffle.iter().position(|&p| p == position).unwrap() / 16;
+    let window_of =
+        |position: usize| first_shuffle.iter().position(|&p| p == position).unwrap() / 16;
     for batch in plan(7, 4).batches() {
-        assert!(batch.iter().all(|&p| window_of(p) == window_of(batch[0])), "{batch:?}");
+        assert!(
+            batch.iter().all(|&p| window_of(p) == window_of(batch[0])),
+            "{batch:?}"
+        );
         let batch_lengths: Vec<usize> = batch.iter().map(|&p| lengths[p]).collect();
-        assert!(batch_lengths.windows(2).all(|pair| pair[0] >= pair[1]), "{batch_lengths:?}");
+        assert!(
+            batch_lengths.windows(2).all(|pair| pair[0] >= pair[1]),
+            "{batch_lengths:?}"
+        );
     }
-    assert!(BatchPlan::new(&dataset, 4, BatchOrder::LengthGrouped { seed: 7, window_batches: 0 }).is_err());
+    assert!(
+        BatchPlan::new(
+            &dataset,
+            4,
+            BatchOrder::LengthGrouped {
+                seed: 7,
+                window_batches: 0
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]

@@ -346,7 +346,11 @@ mod tests {
         let backward = Curve::new(alphas.clone(), vec![2.0, 1.5, 1.4, 1.3, 1.2, 1.0])
             .unwrap()
             .reversed();
-        assert_ne!(backward.alphas(), alphas.as_slice(), "1 − 0.8 is not 0.2 in floats");
+        assert_ne!(
+            backward.alphas(),
+            alphas.as_slice(),
+            "1 − 0.8 is not 0.2 in floats"
+        );
         let drawn = panel(0, &[forward, backward], CurveValue::Loss, "id").expect("one grid");
         assert_eq!(drawn.n, 2);
         assert_eq!(drawn.mean[0], 1.0);

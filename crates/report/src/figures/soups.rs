@@ -188,12 +188,24 @@ mod tests {
         let plot = soup_scatter(&rows, ("id", "acc"), ("ood", "hans")).unwrap();
         assert_eq!(plot.members.len(), 2);
         assert_eq!(plot.members[1].diagnostic, 0.6);
-        assert_eq!(plot.soups, vec![SoupPoint { name: "all".into(), in_domain: 0.5, diagnostic: 0.4, cluster: None }]);
+        assert_eq!(
+            plot.soups,
+            vec![SoupPoint {
+                name: "all".into(),
+                in_domain: 0.5,
+                diagnostic: 0.4,
+                cluster: None
+            }]
+        );
         // Sets the soups were not evaluated on, or no soup: nothing to draw.
         assert!(soup_scatter(&rows, ("id", "acc"), ("hans", "hans")).is_none());
         assert!(soup_scatter(&rows[..4], ("id", "acc"), ("ood", "hans")).is_none());
         let svg = crate::render::render_svg(&plot, "fig8").unwrap();
         assert!(svg.contains(">\nall\n</text>"), "the soup is labelled");
-        assert_eq!(svg.matches("<polygon").count(), 2, "one diamond for the soup, one in the legend");
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            2,
+            "one diamond for the soup, one in the legend"
+        );
     }
 }

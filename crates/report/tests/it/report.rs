@@ -27,7 +27,10 @@ fn full_study(root: &Path) -> ReportInputs {
     });
     write_results(&checkpoints.join("step-200"), &named_basin);
     std::fs::create_dir(results.join(schema::SOUPS_DIR)).expect("soups dir");
-    write_parquet(&results.join(schema::SOUPS_DIR).join(schema::SOUPS_FILE), soups_frame());
+    write_parquet(
+        &results.join(schema::SOUPS_DIR).join(schema::SOUPS_FILE),
+        soups_frame(),
+    );
     let analysis = root.join("analysis");
     analyze(&results, &AnalyzeOptions::default())
         .expect("analyses")
@@ -189,7 +192,10 @@ fn a_missing_analysis_is_an_error_naming_the_file() {
         context: ReportContext::default(),
     };
     let error = write_report(&inputs, &root.path().join("report")).expect_err("no analysis");
-    assert!(matches!(error, ReportError::Table(AnalysisError::Io { .. })));
+    assert!(matches!(
+        error,
+        ReportError::Table(AnalysisError::Io { .. })
+    ));
     assert!(error.to_string().contains("analysis.json"), "{error}");
 }
 
@@ -203,5 +209,8 @@ fn clusters_of_equal_size_have_no_smallest() {
         .lines()
         .find(|line| line.starts_with("| smallest cluster is the worst"))
         .expect("smallest-cluster row");
-    assert!(row.contains("no smallest: the smallest size is shared"), "{row}");
+    assert!(
+        row.contains("no smallest: the smallest size is shared"),
+        "{row}"
+    );
 }

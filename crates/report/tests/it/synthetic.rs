@@ -170,7 +170,14 @@ pub fn soups_frame() -> DataFrame {
     };
     for (i, name) in MODELS.iter().enumerate() {
         let label = i64::from(named_basin(i) == 'b');
-        push(name, "member", label, name, 0.84 + 0.005 * i as f64, diagnostic_metric(i, &named_basin));
+        push(
+            name,
+            "member",
+            label,
+            name,
+            0.84 + 0.005 * i as f64,
+            diagnostic_metric(i, &named_basin),
+        );
     }
     push("basin-0", "basin", 0, "a1,a2,a3,a4", 0.86, 0.7);
     push("basin-1", "basin", 1, "b1,b2", 0.86, 0.2);

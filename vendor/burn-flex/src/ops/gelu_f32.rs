@@ -117,8 +117,14 @@ mod tests {
             let x = -10.0 + 20.0 * i as f32 / 20_000.0;
             let cdf = 0.5 * (1.0 + libm::erff(x / core::f32::consts::SQRT_2));
             let pdf = 0.398_942_3 * libm::expf(-0.5 * x * x);
-            assert!((gelu(x) - x * cdf).abs() <= 1e-6 * (1.0 + x.abs()), "gelu({x})");
-            assert!((gelu_derivative(x) - (cdf + x * pdf)).abs() <= 2e-6, "gelu'({x})");
+            assert!(
+                (gelu(x) - x * cdf).abs() <= 1e-6 * (1.0 + x.abs()),
+                "gelu({x})"
+            );
+            assert!(
+                (gelu_derivative(x) - (cdf + x * pdf)).abs() <= 2e-6,
+                "gelu'({x})"
+            );
         }
     }
 }
