@@ -107,6 +107,7 @@ fn spec(models: Vec<ModelRef>, alphas: Vec<f64>) -> SweepSpec {
         batch_size: 8,
         max_length: 128,
         precision: lmc_bert::Precision::F32,
+        label_order: None,
     }
 }
 
@@ -141,7 +142,7 @@ fn sweep_equals_evaluating_interpolated_checkpoints_loaded_from_disk() {
     // Endpoint reuse: each model once per set (2 path sets + 1 full set), then only interior points.
     assert_eq!(summary.endpoint_evaluations, 3 * 3);
     assert_eq!(summary.path_evaluations, 3 * 3 * 2);
-    assert!(matches!(summary.merge, MergeOutcome::Complete { .. }));
+    assert!(matches!(summary.merge, Some(MergeOutcome::Complete { .. })));
 
     let (rows, _) = read_pairs(&out.join(schema::PAIRS_FILE)).unwrap();
     assert_eq!(rows.len(), 3 * 2 * alphas.len());
@@ -405,21 +406,33 @@ fn a_second_sweep_of_the_same_shard_is_refused_while_the_first_runs() {
     let error = lmc_sweep::ShardLock::acquire(&results.shard_lock(Shard::ALL), &other)
         .unwrap_err()
         .to_string();
-    assert!(error.contains(&format!("pid {} on {}", me.pid, me.host)), "{error}");
+    assert!(
+        error.contains(&format!("pid {} on {}", me.pid, me.host)),
+        "{error}"
+    );
     // Another shard of the same sweep is free.
     let shard = Shard { index: 1, count: 2 };
     drop(lmc_sweep::ShardLock::acquire(&results.shard_lock(shard), &other).unwrap());
-    let sweep = PreparedSweep::new(spec(models, vec![0.0, 0.5, 1.0]), &DataDirSearch::only(data_dir()))
-        .unwrap();
+    let sweep = PreparedSweep::new(
+        spec(models, vec![0.0, 0.5, 1.0]),
+        &DataDirSearch::only(data_dir()),
+    )
+    .unwrap();
     let refused = sweep
         .run::<Flex>(&out, Shard::ALL, None, &Default::default(), &mut |_| {})
         .unwrap_err()
         .to_string();
     assert!(refused.contains(&format!("pid {}", me.pid)), "{refused}");
-    assert!(!out.join("pairs.parquet").exists(), "the refused sweep did no work");
+    assert!(
+        !out.join("pairs.parquet").exists(),
+        "the refused sweep did no work"
+    );
     drop(held);
     sweep
         .run::<Flex>(&out, Shard::ALL, None, &Default::default(), &mut |_| {})
         .unwrap();
-    assert!(!results.shard_lock(Shard::ALL).exists(), "released when the sweep ends");
+    assert!(
+        !results.shard_lock(Shard::ALL).exists(),
+        "released when the sweep ends"
+    );
 }

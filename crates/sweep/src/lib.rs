@@ -21,7 +21,8 @@
 //!   result is written atomically the moment it exists; a restart with the same plan skips what
 //!   is stored (at most the pair in flight is lost). [`Shard`] `i/n` takes pairs k ≡ i (mod n) and
 //!   the endpoints of models k ≡ i (mod n), so n processes can share one results directory; the
-//!   last to finish (or `merge_results`) writes the tables.
+//!   last to finish (or `merge_results`) writes the tables. [`PreparedSweep::store_parts`] runs a
+//!   shard without that merge, for pipelines that merge in a job of their own.
 //! - **Surfaces** ([`run_surface`]): loss, accuracy and ECE on a grid of the plane through three
 //!   models.
 //! - **Populations** ([`discover_models`], [`SweepSpec::checkpoint_sweeps`]): model directories,
@@ -70,6 +71,7 @@
 //!     batch_size: 32,
 //!     max_length: 128,
 //!     precision: lmc_bert::Precision::F32,
+//!     label_order: None,
 //! };
 //! let search = DataDirSearch::new(None, &SearchEnv::from_process());
 //! let sweep = PreparedSweep::new(spec, &search)?;
@@ -96,19 +98,19 @@ pub use evaluate::{
     ECE_BINS, HansCell, SetEvaluation, evaluate, evaluate_with_progress,
     expected_calibration_error, hans_cells,
 };
+pub use lock::{Holder, LOCKS_DIR, ShardLock};
 pub use models::{
-    Discovery, ModelRef, checkpoint_populations, discover_models, file_safe, load_model,
-    model_config, task_for_model,
+    Discovery, ModelRef, check_max_length, check_unique_names, checkpoint_populations,
+    discover_models, file_safe, load_model, model_config, task_for_model,
 };
 /// The polars crate this crate writes and reads tables with, for callers of [`read_parquet`].
 pub use polars;
 pub use sets::{EvalSet, SetRequest, SetSize, SetSource, load_set, prepare_sets};
-pub use lock::{Holder, LOCKS_DIR, ShardLock};
 pub use surface::{SurfaceSpec, SurfaceSummary, merge_surfaces, run_surface};
 pub use sweep::{
     DISTANCES_FILE, FULL_ENDPOINTS_FILE, LOGITS_DIR, MergeOutcome, PARTS_DIR, PLAN_FILE,
-    PROVENANCE_KEY, PlanSummary, PreparedSweep, Progress, ResultsDir, Shard, SweepSpec, SweepSummary, alpha_grid,
-    default_full_sets, merge_results, parameter_distance,
+    PROVENANCE_KEY, PlanSummary, PreparedSweep, Progress, ResultsDir, Shard, SweepSpec,
+    SweepSummary, alpha_grid, default_full_sets, merge_results, parameter_distance,
 };
 pub use table::{
     DISTANCE, DistanceRow, EndpointRow, HansCellRow, PairRow, examples_frame, read_endpoints,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
 use lmc_bert::{BertClassifier, BertConfig, HeadSpec, Precision, load_classifier};
-use lmc_train::{CHECKPOINTS_DIR, MODEL_DIR, RUN_FILE, step_of_dir_name};
 use lmc_data::{LabelEncoding, TaskName, TaskSpec};
+use lmc_train::{CHECKPOINTS_DIR, MODEL_DIR, RUN_FILE, step_of_dir_name};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SweepError};
@@ -189,12 +189,20 @@ pub fn checkpoint_populations(models: &[ModelRef]) -> Result<Vec<(u64, Vec<Model
     Ok(steps.into_iter().filter(|(_, m)| m.len() >= 2).collect())
 }
 
-/// The task with its labels in `config`'s `id2label` order when the config names the task's
-/// labels (e.g. a checkpoint trained with contradiction = 0); otherwise the built-in order.
+/// The task with its labels in the order of the model's outputs: `config`'s `id2label` when it
+/// names the task's labels (e.g. a checkpoint trained with contradiction = 0); else
+/// `label_order` when given (for checkpoints whose config names no labels, such as the paper's
+/// feather BERTs, trained with contradiction, entailment, neutral); else the built-in order.
 ///
 /// # Errors
-/// A head whose number of classes differs from the task's, naming the model.
-pub fn task_for_model(task: TaskName, model: &ModelRef, config: &BertConfig) -> Result<TaskSpec> {
+/// A head whose number of classes differs from the task's, or a `label_order` that is not a
+/// permutation of the task's labels, naming the model.
+pub fn task_for_model(
+    task: TaskName,
+    model: &ModelRef,
+    config: &BertConfig,
+    label_order: Option<&[String]>,
+) -> Result<TaskSpec> {
     let spec = TaskSpec::builtin(task);
     let classes = config.num_labels.unwrap_or(spec.num_labels());
     if classes != spec.num_labels() {
@@ -210,20 +218,43 @@ pub fn task_for_model(task: TaskName, model: &ModelRef, config: &BertConfig) -> 
             .map(|i| map.get(&i.to_string()).map(|n| n.to_lowercase()))
             .collect()
     });
-    match names {
-        Some(names)
-            if spec.labels.encoding == LabelEncoding::Names
-                && names.iter().all(|n| spec.labels.names.contains(n)) =>
-        {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            spec.with_label_order(&names)
-                .map_err(SweepError::data(format!(
-                    "labels of model `{}`",
-                    model.name
-                )))
-        }
-        _ => Ok(spec),
+    let named = names.filter(|names| {
+        spec.labels.encoding == LabelEncoding::Names
+            && names.iter().all(|n| spec.labels.names.contains(n))
+    });
+    let order: Option<Vec<&str>> = match (&named, label_order) {
+        (Some(names), _) => Some(names.iter().map(String::as_str).collect()),
+        (None, Some(order)) => Some(order.iter().map(String::as_str).collect()),
+        (None, None) => None,
+    };
+    match order {
+        Some(order) => spec
+            .with_label_order(&order)
+            .map_err(SweepError::data(format!(
+                "labels of model `{}`",
+                model.name
+            ))),
+        None => Ok(spec),
     }
+}
+
+/// Checks that a model of `config` takes sequences of `max_length` tokens (its position
+/// embeddings), so that a long example is an error naming the model, not a crash mid-sweep.
+///
+/// # Errors
+/// `max_length` above the model's `max_position_embeddings`.
+pub fn check_max_length(model: &ModelRef, config: &BertConfig, max_length: usize) -> Result<()> {
+    if max_length > config.max_position_embeddings {
+        return Err(SweepError::Invalid(format!(
+            "a maximum length of {max_length} tokens, but model `{}` ({}) has {} positions: pass \
+             --max-length {} or less",
+            model.name,
+            model.dir.display(),
+            config.max_position_embeddings,
+            config.max_position_embeddings
+        )));
+    }
+    Ok(())
 }
 
 /// Reads a model's `config.json`.

@@ -12,7 +12,9 @@ use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 
 use crate::error::{Result, SweepError};
 use crate::evaluate::evaluate;
-use crate::models::{ModelRef, file_safe, load_model, model_config, task_for_model};
+use crate::models::{
+    ModelRef, check_max_length, file_safe, load_model, model_config, task_for_model,
+};
 use crate::sets::{EvalSet, SetRequest, prepare_sets};
 use crate::sweep::PARTS_DIR;
 use crate::table::{read_parquet, write_parquet};
@@ -40,6 +42,8 @@ pub struct SurfaceSpec {
     pub max_length: usize,
     /// How the models' matrix products compute.
     pub precision: Precision,
+    /// The order of the models' outputs when their configs name no labels ([`task_for_model`]).
+    pub label_order: Option<Vec<String>>,
 }
 
 /// What [`run_surface`] did.
@@ -110,7 +114,13 @@ pub fn run_surface<B: Backend>(
     }
     let models = [&spec.anchor, &spec.bases[0], &spec.bases[1]];
     let config = model_config(&spec.anchor)?;
-    let task = task_for_model(spec.task, &spec.anchor, &config)?;
+    check_max_length(&spec.anchor, &config, spec.max_length)?;
+    let task = task_for_model(
+        spec.task,
+        &spec.anchor,
+        &config,
+        spec.label_order.as_deref(),
+    )?;
     let tokenizer = PairTokenizer::from_model_dir(&spec.anchor.dir, spec.max_length).map_err(
         SweepError::data(format!("tokenizer of model `{}`", spec.anchor.name)),
     )?;

@@ -17,8 +17,8 @@ use crate::error::{Result, SweepError};
 use crate::evaluate::{SetEvaluation, evaluate, hans_cells};
 use crate::lock::{Holder, LOCKS_DIR, ShardLock};
 use crate::models::{
-    ModelRef, check_unique_names, checkpoint_populations, file_safe, load_model, model_config,
-    task_for_model,
+    ModelRef, check_max_length, check_unique_names, checkpoint_populations, file_safe, load_model,
+    model_config, task_for_model,
 };
 use crate::sets::{EvalSet, SetRequest, SetSize, prepare_sets};
 use crate::table::{
@@ -74,6 +74,10 @@ pub struct SweepSpec {
     /// directories from before the option keep their plans.
     #[serde(default, skip_serializing_if = "is_f32")]
     pub precision: Precision,
+    /// The order of the models' outputs for checkpoints whose config names no labels
+    /// ([`task_for_model`]); left out of `sweep.json` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_order: Option<Vec<String>>,
 }
 
 fn is_f32(precision: &Precision) -> bool {
@@ -423,8 +427,9 @@ pub struct SweepSummary {
     pub evaluation_time: Duration,
     /// Wall time of the call.
     pub total_time: Duration,
-    /// The merge at the end.
-    pub merge: MergeOutcome,
+    /// The merge at the end; `None` from [`PreparedSweep::store_parts`], which leaves it to
+    /// [`merge_results`].
+    pub merge: Option<MergeOutcome>,
 }
 
 /// The cost of a sweep (or shard), for `--dry-run`.
@@ -484,9 +489,14 @@ impl PreparedSweep {
             .models
             .first()
             .ok_or_else(|| SweepError::Invalid("no models to sweep".into()))?;
-        let task = task_for_model(spec.task, first, &model_config(first)?)?;
+        let labels = spec.label_order.as_deref();
+        let first_config = model_config(first)?;
+        check_max_length(first, &first_config, spec.max_length)?;
+        let task = task_for_model(spec.task, first, &first_config, labels)?;
         for model in &spec.models[1..] {
-            let other = task_for_model(spec.task, model, &model_config(model)?)?;
+            let config = model_config(model)?;
+            check_max_length(model, &config, spec.max_length)?;
+            let other = task_for_model(spec.task, model, &config, labels)?;
             if other.labels != task.labels {
                 return Err(SweepError::Invalid(format!(
                     "model `{}` orders its labels {:?}, model `{}` {:?}: interpolating them mixes classes",
@@ -569,6 +579,30 @@ impl PreparedSweep {
         observer: &mut dyn FnMut(&Progress),
     ) -> Result<SweepSummary> {
         let start = Instant::now();
+        let summary = self.store_parts::<B>(out, shard, provenance, device, observer)?;
+        let merge = Some(merge_results(out)?);
+        Ok(SweepSummary {
+            merge,
+            total_time: start.elapsed(),
+            ..summary
+        })
+    }
+
+    /// [`PreparedSweep::run`] without the merge: stores the parts of `shard` and leaves the
+    /// tables to one [`merge_results`] call after every shard, so that no two shards ever write
+    /// the same file (a pipeline whose merge is a job of its own).
+    ///
+    /// # Errors
+    /// As [`PreparedSweep::run`].
+    pub fn store_parts<B: Backend>(
+        &self,
+        out: &Path,
+        shard: Shard,
+        provenance: Option<&Provenance>,
+        device: &B::Device,
+        observer: &mut dyn FnMut(&Progress),
+    ) -> Result<SweepSummary> {
+        let start = Instant::now();
         let results = ResultsDir::new(out);
         results.create()?;
         let _lock = ShardLock::acquire(&results.shard_lock(shard), &Holder::current())?;
@@ -615,7 +649,6 @@ impl PreparedSweep {
             progress.pairs_done += 1;
             observer(&progress);
         }
-        let merge = merge_results(out)?;
         Ok(SweepSummary {
             endpoints_evaluated,
             pairs_evaluated: progress.pairs_total - pairs_skipped,
@@ -624,7 +657,7 @@ impl PreparedSweep {
             path_evaluations: evaluator.count - endpoint_evaluations,
             evaluation_time: evaluator.time,
             total_time: start.elapsed(),
-            merge,
+            merge: None,
         })
     }
 
@@ -958,6 +991,7 @@ mod tests {
             batch_size: 8,
             max_length: 128,
             precision: Precision::F32,
+            label_order: None,
         };
         assert_eq!(spec.pairs.len(), 3);
         spec.validate().unwrap();
