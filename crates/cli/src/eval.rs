@@ -8,8 +8,8 @@ use clap::Args;
 use lmc_bert::Precision;
 use lmc_data::{DEFAULT_MAX_LENGTH, DataDirSearch, PairTokenizer, SearchEnv, TaskName};
 use lmc_sweep::{
-    EvalSet, ModelRef, SetEvaluation, SetRequest, evaluate_with_progress, examples_frame, hans_cells, load_model,
-    load_set, model_config, task_for_model, write_parquet,
+    EvalSet, ModelRef, SetEvaluation, SetRequest, check_max_length, evaluate_with_progress,
+    examples_frame, hans_cells, load_model, load_set, model_config, task_for_model, write_parquet,
 };
 
 use crate::backend::{ComputeOptions, OnBackend, run_on};
@@ -18,9 +18,10 @@ use crate::progress::Progress;
 /// Arguments of `lmc eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A fine-tuned model directory (config.json with the classifier head, weights, tokenizer).
+    /// A fine-tuned model directory (config.json with the classifier head, weights, tokenizer),
+    /// or a Hugging Face hub reference `hf:ORG/NAME[@REVISION]`.
     #[arg(long)]
-    pub model: PathBuf,
+    pub model: String,
     /// The task the model was fine-tuned on (decides labels, metric and the MNLI → HANS collapse).
     #[arg(long)]
     pub task: TaskName,
@@ -51,6 +52,11 @@ pub struct EvaluationOptions {
     /// Longest token sequence.
     #[arg(long, default_value_t = DEFAULT_MAX_LENGTH)]
     pub max_length: usize,
+    /// The order of the models' outputs, for checkpoints whose config.json names no labels
+    /// (`LABEL_0`, …), e.g. `contradiction,entailment,neutral` for the paper's MNLI feather BERTs
+    /// [default: the config's names, else the task's order].
+    #[arg(long, value_delimiter = ',')]
+    pub label_order: Option<Vec<String>>,
     #[command(flatten)]
     pub compute: ComputeOptions,
 }
@@ -63,6 +69,8 @@ impl EvaluationOptions {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    // Before anything starts rayon's pool (tokenising the set does).
+    args.evaluation.compute.threads.apply()?;
     let set_text = match args.subset {
         Some(n) => format!(
             "{}:{n}",
@@ -73,13 +81,23 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         None => args.set.clone(),
     };
     let request: SetRequest = set_text.parse()?;
-    let model_ref = ModelRef {
-        name: args.model.file_name().map_or_else(
-            || args.model.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
-        dir: args.model.clone(),
-        run_dir: None,
+    let model_ref = match crate::models::resolve(std::slice::from_ref(&args.model))? {
+        (mut hub, _) if hub.len() == 1 => hub.remove(0),
+        (hub, _) if !hub.is_empty() => {
+            anyhow::bail!(
+                "--model {}: names {} models where one is needed",
+                args.model,
+                hub.len()
+            )
+        }
+        (_, local) => ModelRef {
+            name: local[0].file_name().map_or_else(
+                || local[0].display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            dir: local[0].clone(),
+            run_dir: None,
+        },
     };
     let set = prepare_set(&model_ref, args.task, &request, &args.evaluation)?;
     if let Some(out) = &args.out {
@@ -131,12 +149,20 @@ pub fn prepare_set(
     request: &SetRequest,
     options: &EvaluationOptions,
 ) -> anyhow::Result<EvalSet> {
-    let task = task_for_model(task, model, &model_config(model)?)?;
+    let config = model_config(model)?;
+    check_max_length(model, &config, options.max_length)?;
+    let task = task_for_model(task, model, &config, options.label_order.as_deref())?;
     let dataset = load_set(request, &task, &options.search(), &mut None)?;
     let tokenizer = PairTokenizer::from_model_dir(&model.dir, options.max_length)
         .with_context(|| format!("tokenizer of {}", model.dir.display()))?;
     let spec = request.resolve(&task)?;
-    Ok(EvalSet::prepare(&request.label, dataset, spec, &tokenizer, options.batch_size)?)
+    Ok(EvalSet::prepare(
+        &request.label,
+        dataset,
+        spec,
+        &tokenizer,
+        options.batch_size,
+    )?)
 }
 
 /// `model` evaluated on `set` where and how `options` say, with progress.

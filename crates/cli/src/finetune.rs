@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
-use clap::Args;
+use clap::{Args, Subcommand};
 use lmc_bert::DropoutMasks;
 use lmc_data::{DataDirSearch, SearchEnv, TaskName};
 use lmc_train::{
@@ -16,7 +16,59 @@ use lmc_train::{
 use crate::backend::{BackendChoice, ComputeOptions, OnBackend, run_on};
 use crate::progress::Progress;
 
-/// Arguments of `lmc finetune`.
+/// `lmc finetune`: a population here, or `lmc finetune slurm`.
+#[derive(Debug)]
+pub enum FinetuneCommand {
+    /// Fine-tune here.
+    Run(FinetuneArgs),
+    /// Write a Slurm array job.
+    Slurm(crate::slurm::FinetuneJobArgs),
+}
+
+/// The subcommands of `lmc finetune`.
+#[derive(Debug, Subcommand)]
+enum FinetuneAction {
+    /// Write a Slurm array job script whose task i fine-tunes seed i (or group i of
+    /// `--seeds-per-task` seeds) into the population: the same run directories as a local run.
+    Slurm(crate::slurm::FinetuneJobArgs),
+}
+
+// By hand, not derived: a derived struct of an optional subcommand and the run's options would
+// need every required option (`--task`) to be an `Option`, and clap's optional `flatten` loses
+// the options of nested groups (`--backend`).
+impl clap::FromArgMatches for FinetuneCommand {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        if matches.subcommand_name().is_some() {
+            let FinetuneAction::Slurm(job) = FinetuneAction::from_arg_matches_mut(matches)?;
+            Ok(FinetuneCommand::Slurm(job))
+        } else {
+            FinetuneArgs::from_arg_matches_mut(matches).map(FinetuneCommand::Run)
+        }
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for FinetuneCommand {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        FinetuneAction::augment_subcommands(FinetuneArgs::augment_args(command))
+            .args_conflicts_with_subcommands(true)
+            .subcommand_negates_reqs(true)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+/// Options of a fine-tuning run.
 #[derive(Debug, Args)]
 pub struct FinetuneArgs {
     /// Task: mnli, qqp, cola or rte.
@@ -40,9 +92,10 @@ pub struct FinetuneArgs {
     /// recipe on all data).
     #[arg(long, default_value = "default", value_parser = parse_preset)]
     pub preset: Preset,
-    /// Pretrained checkpoint directory [default: the preset's; all-MiniLM-L6-v2 from the cache].
+    /// Pretrained checkpoint: a directory or `hf:ORG/NAME[@REVISION]` [default: the preset's:
+    /// all-MiniLM-L6-v2 from the lmc cache; bert-base-uncased for `paper`].
     #[arg(long)]
-    pub model: Option<PathBuf>,
+    pub model: Option<String>,
     /// TOML file whose keys replace the preset's recipe values (field names as in run.json).
     #[arg(long)]
     pub recipe: Option<PathBuf>,
@@ -135,9 +188,11 @@ impl std::str::FromStr for SeedList {
             None if !text.contains(',') => {
                 let count = number(text)?;
                 if count == 0 {
-                    return Err("0 seeds: give a count of at least 1, a range a..b or a list a,b,c \
+                    return Err(
+                        "0 seeds: give a count of at least 1, a range a..b or a list a,b,c \
                                 (a single seed: --seed N, or the list `N,`)"
-                        .into());
+                            .into(),
+                    );
                 }
                 (0..count).collect()
             }
@@ -167,7 +222,32 @@ pub fn parse_preset(text: &str) -> Result<Preset, String> {
         })
 }
 
+impl std::fmt::Display for SeedList {
+    /// The seeds as `--seeds` reads them back: a range for consecutive seeds, else a list (one
+    /// seed with a trailing comma, since a bare number is a count).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one},"),
+            [first, .., last] if self.0.windows(2).all(|w| w[1] == w[0] + 1) => {
+                write!(f, "{first}..{}", last + 1)
+            }
+            seeds => {
+                let texts: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                write!(f, "{}", texts.join(","))
+            }
+        }
+    }
+}
+
 impl FinetuneArgs {
+    /// The population directory: `--out`, or `runs/<task>`.
+    pub fn population_dir(&self) -> PathBuf {
+        match &self.out {
+            Some(out) => out.clone(),
+            None => PathBuf::from("runs").join(self.task.as_str()),
+        }
+    }
+
     fn recipe(&self) -> anyhow::Result<Recipe> {
         let mut recipe = self.preset.recipe(self.task);
         if self.compute.backend == BackendChoice::Cuda {
@@ -316,6 +396,14 @@ impl OnBackend for TrainPopulation<'_> {
     }
 }
 
+/// Runs `lmc finetune` or `lmc finetune slurm`.
+pub fn run_command(command: FinetuneCommand) -> anyhow::Result<()> {
+    match command {
+        FinetuneCommand::Run(args) => run(args),
+        FinetuneCommand::Slurm(job) => crate::slurm::write_finetune_job(&job),
+    }
+}
+
 pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
     let recipe = args.recipe()?;
     let compute = ComputeOptions {
@@ -324,17 +412,23 @@ pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
     };
     crate::backend::check(compute)?;
     let seeds = args.seeds();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(args.task.as_str()));
+    let out = args.population_dir();
     let model_dir = match &args.model {
-        Some(dir) if !dir.is_dir() => anyhow::bail!(
-            "--model {}: no such directory (a Hugging Face BERT checkpoint directory: config.json, \
-             model.safetensors or pytorch_model.bin, tokenizer files)",
-            dir.display()
-        ),
-        Some(dir) => dir.clone(),
+        Some(model) => {
+            let dir = crate::models::resolve_one(model)?;
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "--model {}: no such directory (a Hugging Face BERT checkpoint directory: \
+                     config.json, model.safetensors or pytorch_model.bin, tokenizer files; or \
+                     hf:ORG/NAME)",
+                    dir.display()
+                );
+            }
+            dir
+        }
+        None if args.preset == Preset::Paper => {
+            crate::models::bert_base_uncased(&crate::setup::cache_dir(args.cache_dir.clone())?)?
+        }
         None => {
             let cache = crate::setup::cache_dir(args.cache_dir.clone())?;
             let minilm = lmc_bert::pretrained::ensure_minilm(&cache)?;
@@ -377,7 +471,10 @@ pub fn run(args: FinetuneArgs) -> anyhow::Result<()> {
     }
     let failed = report.failures().count();
     if failed > 0 {
-        anyhow::bail!("{failed} of {} runs failed (see above); the others are kept", report.runs.len());
+        anyhow::bail!(
+            "{failed} of {} runs failed (see above); the others are kept",
+            report.runs.len()
+        );
     }
     Ok(())
 }
@@ -397,5 +494,18 @@ mod tests {
         assert!(seeds("4..4").unwrap_err().contains("is empty"));
         assert!(seeds("1,1").unwrap_err().contains("twice"));
         assert!(seeds("x").unwrap_err().contains("`x` is not a seed"));
+    }
+
+    #[test]
+    fn seed_lists_print_as_they_parse() {
+        for (seeds, text) in [
+            (vec![3], "3,"),
+            (vec![0, 1, 2], "0..3"),
+            (vec![5, 7, 9], "5,7,9"),
+        ] {
+            let list = SeedList(seeds);
+            assert_eq!(list.to_string(), text);
+            assert_eq!(text.parse::<SeedList>(), Ok(list));
+        }
     }
 }

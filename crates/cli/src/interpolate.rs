@@ -9,10 +9,11 @@ use crate::backend::ThreadsOption;
 /// Arguments of `lmc interpolate`.
 #[derive(Debug, Args)]
 pub struct InterpolateArgs {
-    /// First model (α = 0): a checkpoint directory or a .safetensors file.
-    pub a: PathBuf,
-    /// Second model (α = 1): the same kind of path as A.
-    pub b: PathBuf,
+    /// First model (α = 0): a checkpoint directory, a .safetensors file or a hub reference
+    /// `hf:ORG/NAME[@REVISION]`.
+    pub a: String,
+    /// Second model (α = 1): the same kinds as A.
+    pub b: String,
     /// Interpolation weight: the result is (1 − α)·A + α·B. Values outside [0, 1] extrapolate.
     #[arg(long, allow_negative_numbers = true)]
     pub alpha: f32,
@@ -26,7 +27,12 @@ pub struct InterpolateArgs {
 
 pub fn run(args: InterpolateArgs) -> anyhow::Result<()> {
     args.threads.apply()?;
-    let summary = lmc_interp::merge_checkpoints(&args.a, &args.b, args.alpha, &args.out)?;
+    let summary = lmc_interp::merge_checkpoints(
+        &crate::models::resolve_one(&args.a)?,
+        &crate::models::resolve_one(&args.b)?,
+        args.alpha,
+        &args.out,
+    )?;
     println!(
         "{}: {} tensors interpolated ({} values), {} carried from A, {} bytes written",
         summary.output.display(),

@@ -12,11 +12,13 @@ mod finetune;
 mod inspect;
 mod interpolate;
 mod merge;
+mod models;
 mod paths;
 mod progress;
 mod report;
 mod reproduce;
 mod setup;
+mod slurm;
 mod surface;
 mod sweep;
 
@@ -73,7 +75,7 @@ pub(crate) enum Command {
     /// Barrier matrices, basins and their link to generalisation, from a sweep's result tables.
     Analyze(cluster::AnalyzeArgs),
     /// Fine-tune a population of models (one run per seed), resumably.
-    Finetune(finetune::FinetuneArgs),
+    Finetune(finetune::FinetuneCommand),
     /// Evaluate one model on a named set or a data file; one row per example.
     Eval(eval::EvalArgs),
     /// Evaluate loss and metric along the straight path between every pair of models.
@@ -86,6 +88,10 @@ pub(crate) enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Inference and training throughput of a BERT shape on this machine (CPU or GPU).
     Bench(bench::BenchArgs),
+    /// Slurm jobs that chain commands: the whole study as one submission (`lmc finetune slurm`
+    /// and `lmc sweep slurm` write one job each).
+    #[command(subcommand)]
+    Slurm(slurm::SlurmCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -113,13 +119,14 @@ pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
         Command::Cluster(args) => cluster::run_cluster(args),
         Command::Analyze(args) => cluster::run_analyze(args),
-        Command::Finetune(args) => finetune::run(args),
+        Command::Finetune(command) => finetune::run_command(command),
         Command::Eval(args) => eval::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Surface(args) => surface::run(args),
         Command::Report(args) => report::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Slurm(command) => slurm::run(command),
     }
 }
 

@@ -77,6 +77,7 @@ struct MetricsRow {
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<()> {
+    args.evaluation.compute.threads.apply()?;
     let working_dir = std::env::current_dir().context("the working directory")?;
     let config = MergeConfig::load(&args.config)?;
     // Everything is checked before any tensor is read or any file written.

@@ -11,7 +11,7 @@ use lmc_report::{FigureOutcome, ReportContext, ReportInputs, write_report};
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Sweep results directory (pairs.parquet, endpoints.parquet; optional hans_cells.parquet,
-    /// surface.parquet, surface_models.parquet, checkpoints/step-<N>/).
+    /// surface.parquet, surface_models.parquet, checkpoints/step-<N>/, soups/soups.parquet).
     #[arg(long)]
     pub results: PathBuf,
     /// Analysis directory written by `lmc analyze`; when absent, the analysis is run with default

@@ -8,8 +8,8 @@ use clap::Args;
 use lmc_data::{DataDirSearch, TaskName};
 
 use crate::backend::{OnBackend, run_on};
-use crate::progress::Progress;
 use crate::eval::EvaluationOptions;
+use crate::progress::Progress;
 use lmc_sweep::{ModelRef, SetRequest, SurfaceSpec, SurfaceSummary, discover_models, run_surface};
 
 /// Arguments of `lmc surface`.
@@ -18,12 +18,12 @@ pub struct SurfaceArgs {
     /// The task the models were fine-tuned on.
     #[arg(long)]
     pub task: TaskName,
-    /// The anchor model (origin of the plane): a model directory.
+    /// The anchor model (origin of the plane): a model or run directory, or `hf:ORG/NAME[@REV]`.
     #[arg(long)]
-    pub anchor: PathBuf,
-    /// The two base models spanning the plane with the anchor.
+    pub anchor: String,
+    /// The two base models spanning the plane with the anchor (as `--anchor`).
     #[arg(long, num_args = 2)]
-    pub bases: Vec<PathBuf>,
+    pub bases: Vec<String>,
     /// Grid coefficients `FROM:TO:N` (N evenly spaced values, both ends included) for both axes,
     /// or `FROM:TO:N,FROM:TO:N` for c1 and c2 separately.
     #[arg(long, default_value = "-0.5:1.5:21", allow_hyphen_values = true)]
@@ -67,12 +67,15 @@ fn parse_axis(text: &str) -> anyhow::Result<Vec<f64>> {
     }
 }
 
-fn model(path: &Path) -> anyhow::Result<ModelRef> {
-    let mut found = discover_models(&[path.to_path_buf()])?.models;
+fn model(argument: &str) -> anyhow::Result<ModelRef> {
+    let (mut hub, local) = crate::models::resolve(&[argument.to_owned()])?;
+    let mut found = match local.as_slice() {
+        [] => std::mem::take(&mut hub),
+        paths => discover_models(paths)?.models,
+    };
     if found.len() != 1 {
         bail!(
-            "{}: expected one model directory, found {} models",
-            path.display(),
+            "{argument}: expected one model, found {} models",
             found.len()
         );
     }
@@ -93,15 +96,20 @@ impl OnBackend for Surface<'_> {
         let rows = self.spec.c1.len() as u64;
         let mut progress =
             Progress::new(&format!("plane {}", self.spec.plane), "grid rows", 0, rows);
-        let summary = run_surface::<B>(self.spec, self.search, self.out, &device, &mut |done, total| {
-            progress.update(done as u64, total as u64, String::new())
-        });
+        let summary = run_surface::<B>(
+            self.spec,
+            self.search,
+            self.out,
+            &device,
+            &mut |done, total| progress.update(done as u64, total as u64, String::new()),
+        );
         progress.finish();
         Ok(summary?)
     }
 }
 
 pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
+    args.evaluation.compute.threads.apply()?;
     let (c1, c2) = match args.grid.split_once(',') {
         Some((x, y)) => (parse_axis(x)?, parse_axis(y)?),
         None => (parse_axis(&args.grid)?, parse_axis(&args.grid)?),
@@ -123,6 +131,7 @@ pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
         batch_size: args.evaluation.batch_size,
         max_length: args.evaluation.max_length,
         precision: args.evaluation.compute.precision()?,
+        label_order: args.evaluation.label_order.clone(),
     };
     let search = args.evaluation.search();
     crate::paths::create_dir(&args.out)?;

@@ -4,8 +4,9 @@
 //! A sweep writes into its results directory as it goes (see the lmc-sweep crate docs for the
 //! files). Restarted with the same command it skips what is stored. `--shard i/n` runs one of n
 //! disjoint parts (pairs k ≡ i mod n); n processes or cluster jobs may share one directory, and
-//! the last to finish writes the merged tables (or run `lmc sweep merge`). `lmc sweep slurm`
-//! writes a Slurm array job whose task i runs shard i.
+//! the last to finish writes the merged tables (or, with `--no-merge` on every shard, one
+//! `lmc sweep merge` does). `lmc sweep slurm` writes a Slurm array job whose task i runs shard i
+//! (the `slurm` module).
 
 use std::path::{Path, PathBuf};
 
@@ -15,11 +16,11 @@ use clap::{Args, Subcommand};
 use lmc_data::TaskName;
 
 use crate::backend::{OnBackend, run_on};
-use crate::progress::Progress;
 use crate::eval::EvaluationOptions;
+use crate::progress::Progress;
 use lmc_sweep::{
-    MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, default_full_sets,
-    discover_models, merge_results,
+    MergeOutcome, PreparedSweep, SetRequest, Shard, SweepSpec, alpha_grid, check_unique_names,
+    default_full_sets, discover_models, merge_results,
 };
 
 /// Arguments of `lmc sweep`.
@@ -38,7 +39,7 @@ pub enum SweepAction {
     /// Combine the stored parts of a (sharded) sweep into the result tables.
     Merge(MergeArgs),
     /// Write a Slurm array job script that runs the shards of a sweep.
-    Slurm(SlurmArgs),
+    Slurm(Box<crate::slurm::SweepJobArgs>),
 }
 
 /// Options of a sweep run.
@@ -47,10 +48,11 @@ pub struct RunArgs {
     /// The task the models were fine-tuned on.
     #[arg(long, required = true)]
     pub task: Option<TaskName>,
-    /// Model directories (config.json), run directories (<run>/model/) and/or population
-    /// directories (a folder of runs).
+    /// Model directories (config.json), run directories (<run>/model/), population directories
+    /// (a folder of runs) and/or Hugging Face hub references `hf:ORG/NAME[@REVISION]`, with one
+    /// `{a..b}` range for a population (`hf:connectivity/feather_berts_{0..99}`).
     #[arg(long, num_args = 1.., required = true)]
-    pub models: Vec<PathBuf>,
+    pub models: Vec<String>,
     /// Pairs to sweep instead of every unordered pair: `A:B,C:D`, or a file with one `A B` (or
     /// `A,B`) pair per line.
     #[arg(long)]
@@ -76,9 +78,17 @@ pub struct RunArgs {
     /// RESULTS/checkpoints/step-<N>/.
     #[arg(long)]
     pub checkpoints: bool,
+    /// Sets of the checkpoint sweeps (`--checkpoints`), with no full sets: smaller sets keep the
+    /// training-dynamics sweeps cheap [default: --sets and --full-sets].
+    #[arg(long, requires = "checkpoints")]
+    pub checkpoint_sets: Option<String>,
     /// Print the plan and its estimated cost, evaluate nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Store this shard's parts only, never the merged tables, so that no two shards write the
+    /// same file; `lmc sweep merge` writes them after the last shard.
+    #[arg(long)]
+    pub no_merge: bool,
     #[command(flatten)]
     pub evaluation: EvaluationOptions,
 }
@@ -91,42 +101,10 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-/// Arguments of `lmc sweep slurm`.
-#[derive(Debug, Args)]
-pub struct SlurmArgs {
-    /// Number of shards (array tasks 0 … n − 1).
-    #[arg(long)]
-    pub shards: usize,
-    /// Where to write the script.
-    #[arg(long, default_value = "sweep.sbatch")]
-    pub script: PathBuf,
-    /// Wall-time limit of each task (`--time`).
-    #[arg(long, default_value = "24:00:00")]
-    pub time: String,
-    /// Partition (`--partition`).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// GPUs per task (`--gres=gpu:N`); 0 for CPU jobs.
-    #[arg(long, default_value_t = 1)]
-    pub gpus: usize,
-    /// CPU cores per task.
-    #[arg(long, default_value_t = 4)]
-    pub cpus: usize,
-    /// Memory per task.
-    #[arg(long, default_value = "32G")]
-    pub mem: String,
-    /// Folder of the tasks' logs.
-    #[arg(long, default_value = "slurm-logs")]
-    pub log_dir: PathBuf,
-    /// The `lmc sweep` options every shard runs with (after `--`), without `--shard`.
-    #[arg(last = true, required = true)]
-    pub sweep: Vec<String>,
-}
-
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     match args.action {
         Some(SweepAction::Merge(merge)) => run_merge(&merge.out),
-        Some(SweepAction::Slurm(slurm)) => write_slurm(&slurm),
+        Some(SweepAction::Slurm(job)) => crate::slurm::write_sweep_job(&job),
         None => run_sweep(args.run),
     }
 }
@@ -191,11 +169,15 @@ fn parse_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
 
 fn build_spec(args: &RunArgs) -> anyhow::Result<SweepSpec> {
     let task = args.task.context("--task is required")?;
-    let discovery = discover_models(&args.models)?;
-    for line in &discovery.skipped {
-        tracing::warn!("{line}");
+    let (mut models, local) = crate::models::resolve(&args.models)?;
+    if !local.is_empty() {
+        let discovery = discover_models(&local)?;
+        for line in &discovery.skipped {
+            tracing::warn!("{line}");
+        }
+        models.extend(discovery.models);
     }
-    let models = discovery.models;
+    check_unique_names(&models)?;
     if models.len() < 2 {
         bail!("a sweep needs at least two models, found {}", models.len());
     }
@@ -218,10 +200,13 @@ fn build_spec(args: &RunArgs) -> anyhow::Result<SweepSpec> {
         batch_size: args.evaluation.batch_size,
         max_length: args.evaluation.max_length,
         precision: args.evaluation.compute.precision()?,
+        label_order: args.evaluation.label_order.clone(),
     })
 }
 
 fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
+    // Before the sets are prepared, which starts the thread pool.
+    args.evaluation.compute.threads.apply()?;
     let out = args.out.clone().context("--out is required")?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let spec = build_spec(&args)?;
@@ -229,13 +214,25 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
     let prepared = PreparedSweep::new(spec, &search)?;
     let mut sweeps = vec![(out.clone(), prepared.clone())];
     if args.checkpoints {
-        for (step, spec) in prepared.spec.checkpoint_sweeps()? {
+        // The checkpoints' sweeps share the main sweep's prepared sets, or their own smaller ones.
+        let checkpoint_sets = match &args.checkpoint_sets {
+            Some(text) => {
+                let spec = SweepSpec {
+                    sets: SetRequest::parse_list(text)?,
+                    full_sets: Vec::new(),
+                    ..prepared.spec.clone()
+                };
+                PreparedSweep::new(spec, &search)?
+            }
+            None => prepared.clone(),
+        };
+        for (step, spec) in checkpoint_sets.spec.checkpoint_sweeps()? {
             let dir = lmc_analysis::schema::checkpoint_results(&out, step);
             sweeps.push((
                 dir,
                 PreparedSweep {
                     spec,
-                    ..prepared.clone()
+                    ..checkpoint_sets.clone()
                 },
             ));
         }
@@ -245,13 +242,20 @@ fn run_sweep(args: RunArgs) -> anyhow::Result<()> {
         let throughput = run_on(args.evaluation.compute, MeasureThroughput { sweep: first })?;
         return print_plan(&sweeps, shard, throughput);
     }
-    run_on(args.evaluation.compute, RunSweeps { sweeps: &sweeps, shard })
+    let job = RunSweeps {
+        sweeps: &sweeps,
+        shard,
+        merge: !args.no_merge,
+    };
+    run_on(args.evaluation.compute, job)
 }
 
-/// Runs each sweep (the main one, then one per checkpoint step) in turn, printing a summary of each.
+/// Runs each sweep (the main one, then one per checkpoint step) in turn, printing a summary of
+/// each; merges each one's tables when its parts are complete, if `merge`.
 struct RunSweeps<'a> {
     sweeps: &'a [(PathBuf, PreparedSweep)],
     shard: Shard,
+    merge: bool,
 }
 
 impl OnBackend for RunSweeps<'_> {
@@ -262,7 +266,7 @@ impl OnBackend for RunSweeps<'_> {
         let provenance = crate::backend::provenance::<B>(&device);
         for (dir, sweep) in self.sweeps {
             let mut progress: Option<Progress> = None;
-            let summary = sweep.run::<B>(dir, shard, Some(&provenance), &device, &mut |p| {
+            let mut observer = |p: &lmc_sweep::Progress| {
                 let (done, total) = (p.evaluations_done() as u64, p.evaluations_total() as u64);
                 let message = format!(
                     "endpoints {}/{}, pairs {}/{}",
@@ -273,7 +277,12 @@ impl OnBackend for RunSweeps<'_> {
                         Progress::new(&dir.display().to_string(), "model evaluations", done, total)
                     })
                     .update(done, total, message);
-            })?;
+            };
+            let summary = if self.merge {
+                sweep.run::<B>(dir, shard, Some(&provenance), &device, &mut observer)?
+            } else {
+                sweep.store_parts::<B>(dir, shard, Some(&provenance), &device, &mut observer)?
+            };
             if let Some(progress) = progress {
                 progress.finish();
             }
@@ -289,7 +298,14 @@ impl OnBackend for RunSweeps<'_> {
                 total,
                 100.0 * outside / total.max(1e-9)
             );
-            print_merge(dir, &summary.merge);
+            match &summary.merge {
+                Some(outcome) => print_merge(dir, outcome),
+                None => println!(
+                    "{}: parts stored; `lmc sweep merge --out {}` writes the tables",
+                    dir.display(),
+                    dir.display()
+                ),
+            }
         }
         Ok(())
     }
@@ -394,72 +410,6 @@ fn run_merge(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn shell_quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-fn write_slurm(args: &SlurmArgs) -> anyhow::Result<()> {
-    if args.shards == 0 {
-        bail!("--shards must be at least 1");
-    }
-    if args
-        .sweep
-        .iter()
-        .any(|a| a == "--shard" || a.starts_with("--shard="))
-    {
-        bail!("the script adds --shard itself: leave it out of the sweep options");
-    }
-    let exe = std::env::current_exe().context("locating the lmc binary")?;
-    let mut lines = vec![
-        "#!/bin/bash".to_owned(),
-        "# Written by `lmc sweep slurm`: array task i runs shard i of the sweep; the last shard"
-            .to_owned(),
-        "# to finish writes the merged tables (or run `lmc sweep merge --out RESULTS`).".to_owned(),
-        "# Submit with: sbatch THIS_FILE".to_owned(),
-        "#SBATCH --job-name=lmc-sweep".to_owned(),
-        format!("#SBATCH --array=0-{}", args.shards - 1),
-        format!("#SBATCH --time={}", args.time),
-        format!("#SBATCH --cpus-per-task={}", args.cpus),
-        format!("#SBATCH --mem={}", args.mem),
-        format!("#SBATCH --output={}/%A_%a.log", args.log_dir.display()),
-    ];
-    if let Some(partition) = &args.partition {
-        lines.push(format!("#SBATCH --partition={partition}"));
-    }
-    if args.gpus > 0 {
-        lines.push(format!("#SBATCH --gres=gpu:{}", args.gpus));
-    }
-    let sweep: Vec<String> = args.sweep.iter().map(|a| shell_quote(a)).collect();
-    lines.extend([
-        "set -euo pipefail".to_owned(),
-        format!(
-            "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\"",
-            shell_quote(&exe.display().to_string()),
-            sweep.join(" "),
-            args.shards
-        ),
-    ]);
-    let text = lines.join("\n") + "\n";
-    crate::paths::create_dir(&args.log_dir)?;
-    std::fs::write(&args.script, text)
-        .with_context(|| format!("writing {}", args.script.display()))?;
-    println!(
-        "{}: {} array tasks; submit with `sbatch {}`",
-        args.script.display(),
-        args.shards,
-        args.script.display()
-    );
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::parse_alphas;
@@ -469,7 +419,15 @@ mod tests {
         assert_eq!(parse_alphas("3").unwrap(), [0.0, 0.5, 1.0]);
         assert_eq!(parse_alphas("1,-0.5,0,0.5").unwrap(), [-0.5, 0.0, 0.5, 1.0]);
         let error = parse_alphas("0.5").unwrap_err().to_string();
-        assert!(error.contains("a count of grid points") && error.contains("list"), "{error}");
-        assert!(parse_alphas("2").unwrap_err().to_string().contains("at least 3"));
+        assert!(
+            error.contains("a count of grid points") && error.contains("list"),
+            "{error}"
+        );
+        assert!(
+            parse_alphas("2")
+                .unwrap_err()
+                .to_string()
+                .contains("at least 3")
+        );
     }
 }
