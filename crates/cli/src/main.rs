@@ -3,6 +3,7 @@
 //! Each subcommand is a thin layer over one library crate; see ARCHITECTURE.md for the map.
 //! Errors are printed as one line (`error: …`, with their causes) and exit with status 1.
 
+mod assign;
 mod backend;
 mod bench;
 mod cluster;
@@ -19,6 +20,7 @@ mod report;
 mod reproduce;
 mod setup;
 mod slurm;
+mod soup;
 mod surface;
 mod sweep;
 
@@ -70,6 +72,12 @@ pub(crate) enum Command {
     /// Merge N checkpoints as a mergekit YAML says (linear, slerp, task_arithmetic, ties), then
     /// optionally evaluate the result.
     Merge(merge::MergeArgs),
+    /// Weight-space soups of a population's basins (each basin, greedy, all), evaluated beside
+    /// their members.
+    Soup(soup::SoupArgs),
+    /// Place new models in the basins of an analysed population, and predict their
+    /// out-of-domain behaviour from the basin's.
+    Assign(assign::AssignArgs),
     /// Spectral clustering of a barrier matrix (CSV), as scikit-learn's SpectralClustering.
     Cluster(cluster::ClusterArgs),
     /// Barrier matrices, basins and their link to generalisation, from a sweep's result tables.
@@ -117,6 +125,8 @@ pub(crate) fn run_command(command: Command) -> anyhow::Result<()> {
         Command::Inspect(args) => inspect::run(args),
         Command::Interpolate(args) => interpolate::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Soup(args) => soup::run(args),
+        Command::Assign(args) => assign::run(args),
         Command::Cluster(args) => cluster::run_cluster(args),
         Command::Analyze(args) => cluster::run_analyze(args),
         Command::Finetune(command) => finetune::run_command(command),
