@@ -1,5 +1,7 @@
-//! `lmc reproduce cola --preset smoke`: the whole pipeline (fine-tune a tiny random BERT on real
-//! CoLA slices, sweep every pair, analyse, draw, report) end to end, and a rerun that only redraws.
+//! `lmc reproduce --preset smoke`: the whole pipeline (fine-tune a tiny random BERT on real data
+//! slices, sweep every pair and the saved checkpoints, analyse, surface, draw, report) end to end;
+//! a rerun that only redraws; every figure from one MNLI command; and the refusals of
+//! `--preset paper` without bert-base-uncased and of `--from-hub` without the hub.
 
 use std::path::Path;
 use std::process::Command;
