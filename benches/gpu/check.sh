@@ -91,6 +91,18 @@ numerics() {
         f32="$work/eval-f32.parquet" tf32="$work/eval-tf32.parquet" \
         bf16="$work/eval-bf16.parquet" | tee -a "$bench"
 }
+merged() { # lmc merge's output loaded by transformers: logits of lmc (CUDA, f32) and transformers
+    [[ -d $work/minilm-head ]] || python3 benches/gpu/numerics.py head "$minilm" "$work/minilm-head" || return
+    python3 benches/gpu/numerics.py head "$minilm" "$work/minilm-head-11" 11 || return
+    printf '%s\n' 'merge_method: linear' 'models:' \
+        "  - {model: $work/minilm-head, parameters: {weight: 0.3}}" \
+        "  - {model: $work/minilm-head-11, parameters: {weight: 0.7}}" >"$work/merge.yaml"
+    "$lmc" merge "$work/merge.yaml" "$work/merged" || return
+    "$lmc" eval --model "$work/merged" --task mnli --set "$check/pairs48.tsv" --backend cuda \
+        --precision f32 --out "$work/eval-merged.parquet" || return
+    python3 benches/gpu/numerics.py compare "$work/merged" "$check/pairs48.tsv" \
+        merged-f32="$work/eval-merged.parquet" | tee -a "$bench"
+}
 ft200() { # backend
     "$lmc" finetune --task cola --preset paper --model "$minilm" --seed 0 --max-steps 200 \
         --batch-slices 1 --dropout-masks host --precision f32 --data-dir "$data" --backend "$1" \
@@ -103,7 +115,7 @@ cola() { # precision: the default preset's CoLA run on the GPU, then its held-ou
         --data-dir "$data" --backend cuda --precision f32
 }
 export check
-export -f tiny lmc_bench torch_bench numerics ft200 cola
+export -f tiny lmc_bench torch_bench numerics merged ft200 cola
 
 # 1. Does the build run, and do CPU and GPU agree on a tiny run with the same (host) dropout
 #    masks? The first CUDA process compiles and tunes; the second finds both in the cache.
@@ -129,6 +141,7 @@ step torch-b256 90 "torch_bench bf16 bert-base --seq 128 --batch 256 --modes inf
 
 # 3. Numerics on the real model with a fixed head: lmc in each precision against transformers.
 step numerics 180 numerics
+step merged 60 merged
 
 # 4. Fine-tuning: 200 updates on CPU and GPU in f32 with the same masks agree update by update;
 #    a bf16 fine-tune ends near the f32 one on the held-out metric.

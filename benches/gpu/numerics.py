@@ -1,8 +1,9 @@
 """CUDA numerics of lmc against transformers on the same inputs (benches/gpu/check.sh).
 
-    python3 numerics.py head ENCODER_DIR OUT_DIR
-        all-MiniLM-L6-v2 (as prepare_models.py wrote it) with a seeded 3-class head, under
-        BertForSequenceClassification's names, for `lmc eval` and transformers alike.
+    python3 numerics.py head ENCODER_DIR OUT_DIR [SEED]
+        all-MiniLM-L6-v2 (as prepare_models.py wrote it) with a seeded 3-class head (seed 7
+        unless given), under BertForSequenceClassification's names, for `lmc eval` and
+        transformers alike.
     python3 numerics.py compare HEAD_DIR PAIRS_TSV NAME=LMC_PARQUET...
         transformers' logits on the pairs in fp32 (strict), tf32 and bf16 autocast on CUDA, and
         the largest |Δ logit| of each run, lmc's (`lmc eval --out`) and transformers' own,
@@ -22,14 +23,14 @@ MAX_LENGTH = 128
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 
 
-def head(encoder_dir, out):
+def head(encoder_dir, out, seed=HEAD_SEED):
     import numpy as np
     from safetensors.numpy import load_file, save_file
 
     encoder_dir, out = Path(encoder_dir), Path(out)
     tensors = {f"bert.{name}": value for name, value in load_file(encoder_dir / "model.safetensors").items()}
     config = json.loads((encoder_dir / "config.json").read_text())
-    rng = np.random.default_rng(HEAD_SEED)
+    rng = np.random.default_rng(seed)
     hidden = config["hidden_size"]
     tensors["classifier.weight"] = (rng.standard_normal((3, hidden)) * 0.2).astype(np.float16)
     tensors["classifier.bias"] = (rng.standard_normal(3) * 0.1).astype(np.float16)
@@ -103,7 +104,7 @@ def compare(head_dir, pairs_path, runs):
 
 def main():
     if sys.argv[1] == "head":
-        head(sys.argv[2], sys.argv[3])
+        head(sys.argv[2], sys.argv[3], *(int(seed) for seed in sys.argv[4:5]))
     elif sys.argv[1] == "compare":
         runs = [arg.split("=", 1) for arg in sys.argv[4:]]
         compare(sys.argv[2], sys.argv[3], runs)
