@@ -43,9 +43,10 @@ pub struct SoupArgs {
     /// The population's `lmc analyze` output directory (its clusters).
     #[arg(long)]
     pub analysis: PathBuf,
-    /// The set the greedy soup selects members on (as `lmc eval --set`); a held-out part of the
-    /// in-domain data keeps the report's sets honest.
-    #[arg(long, default_value = "id:512")]
+    /// The set the greedy soup selects members on (as `lmc eval --set`); by default in-domain
+    /// examples 512 to 1023, disjoint from the report's `id:512`, so the greedy soup is not
+    /// reported on the examples that chose it.
+    #[arg(long, default_value = "id:512..1024")]
     pub select_set: String,
     /// Sets every member and soup is reported on, comma-separated.
     #[arg(long, default_value = "id:512,ood:512")]

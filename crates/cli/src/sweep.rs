@@ -61,7 +61,8 @@ pub struct RunArgs {
     /// (any values, e.g. -0.5,0,0.5,1,1.5).
     #[arg(long, default_value = "10", allow_hyphen_values = true)]
     pub alphas: String,
-    /// Sets evaluated along every path: `id`, `ood`, task set names or files, `:N` examples each.
+    /// Sets evaluated along every path: `id`, `ood`, task set names or files, each with `:N`
+    /// (the first N examples), `:A..B` (examples A to B − 1) or `:all`.
     #[arg(long, default_value = "id:512,ood:512")]
     pub sets: String,
     /// Sets each model is evaluated on once with per-example logits kept, or `none`

@@ -247,6 +247,24 @@ pub enum Subset {
         /// Examples to keep.
         count: usize,
     },
+    /// Positions `start` to `end − 1` (clipped to the dataset), in order: the examples after a
+    /// [`Subset::First`] of `start`, so that two ranges are disjoint sets of one file.
+    Range {
+        /// First position kept.
+        start: usize,
+        /// One past the last position kept.
+        end: usize,
+    },
+    /// Positions `start` to `end − 1` of the [`Subset::ShuffledFirst`] order of `seed`: the
+    /// examples after a `ShuffledFirst` of `start`.
+    ShuffledRange {
+        /// Seed of the shuffle.
+        seed: u64,
+        /// First position of the shuffled order kept.
+        start: usize,
+        /// One past the last position kept.
+        end: usize,
+    },
 }
 
 impl Subset {
@@ -260,6 +278,10 @@ impl Subset {
                 order.truncate(count.min(len));
                 order
             }
+            Subset::Range { start, end } => (start.min(len)..end.min(len)).collect(),
+            Subset::ShuffledRange { seed, start, end } => {
+                shuffled_indices(len, seed)[start.min(len)..end.min(len)].to_vec()
+            }
         }
     }
 
@@ -270,6 +292,16 @@ impl Subset {
             Subset::ShuffledFirst { seed, count } => format!(
                 "seeded shuffle (SplitMix64 + Fisher–Yates, seed {seed}) of {len} examples, first {}",
                 count.min(len)
+            ),
+            Subset::Range { start, end } => format!(
+                "examples {} to {} of {len}",
+                start.min(len),
+                end.min(len)
+            ),
+            Subset::ShuffledRange { seed, start, end } => format!(
+                "seeded shuffle (SplitMix64 + Fisher–Yates, seed {seed}) of {len} examples, positions {} to {}",
+                start.min(len),
+                end.min(len)
             ),
         }
     }

@@ -24,6 +24,14 @@ pub enum SetSize {
     /// `n` examples, chosen as the default subset chooses them (the first `n`, or for HANS the
     /// first `n` of the same seeded shuffle).
     Count(usize),
+    /// Examples `start` to `end − 1` in the order `Count` takes them (`id:512..1024`): the ones
+    /// after `Count(start)`, so that a selection set and a report set do not share an example.
+    Range {
+        /// First example kept.
+        start: usize,
+        /// One past the last example kept.
+        end: usize,
+    },
 }
 
 /// Where a set's examples come from.
@@ -39,7 +47,8 @@ pub enum SetSource {
     File(PathBuf),
 }
 
-/// One requested evaluation set, as written on the command line: `NAME[:N|:all]` or `PATH[:N|:all]`.
+/// One requested evaluation set, as written on the command line: `NAME[:N|:A..B|:all]` or
+/// `PATH[:N|:A..B|:all]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetRequest {
     /// The name in result tables: `id`, `ood`, the task's set name, or the file's stem.
@@ -129,6 +138,19 @@ impl FromStr for SetRequest {
         let text = text.trim();
         let (body, size) = match text.rsplit_once(':') {
             Some((body, "all")) => (body, SetSize::All),
+            Some((body, range)) if range.contains("..") => {
+                let bounds = range
+                    .split_once("..")
+                    .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
+                match bounds {
+                    Some((start, end)) if start < end => (body, SetSize::Range { start, end }),
+                    _ => {
+                        return Err(SweepError::Invalid(format!(
+                            "evaluation set `{text}`: a range is `A..B` with A < B (examples A to B − 1)"
+                        )));
+                    }
+                }
+            }
             Some((body, count))
                 if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) =>
             {
@@ -183,6 +205,7 @@ impl fmt::Display for SetRequest {
             SetSize::Default => Ok(()),
             SetSize::All => f.write_str(":all"),
             SetSize::Count(n) => write!(f, ":{n}"),
+            SetSize::Range { start, end } => write!(f, ":{start}..{end}"),
         }
     }
 }
@@ -258,6 +281,10 @@ fn subset_for(spec: &EvalSetSpec, size: SetSize) -> Subset {
             Subset::ShuffledFirst { seed, count: n }
         }
         (SetSize::Count(n), _) => Subset::First(n),
+        (SetSize::Range { start, end }, Subset::ShuffledFirst { seed, .. }) => {
+            Subset::ShuffledRange { seed, start, end }
+        }
+        (SetSize::Range { start, end }, _) => Subset::Range { start, end },
     }
 }
 
@@ -409,6 +436,25 @@ mod tests {
         assert!(SetRequest::parse_list("id,id:5").is_err());
         assert!("id:0".parse::<SetRequest>().is_err());
         assert!(":5".parse::<SetRequest>().is_err());
+        let range: SetRequest = "id:512..1024".parse().unwrap();
+        assert_eq!(range, SetRequest::named("id", SetSize::Range { start: 512, end: 1024 }));
+        assert_eq!(range.to_string(), "id:512..1024");
+        for bad in ["id:5..5", "id:9..3", "id:..5", "id:a..5"] {
+            assert!(bad.parse::<SetRequest>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_range_takes_the_examples_after_the_count_of_its_start() {
+        let mnli = TaskSpec::builtin(lmc_data::TaskName::Mnli);
+        for name in ["id", "ood"] {
+            let spec = SetRequest::named(name, SetSize::Default).resolve(&mnli).unwrap();
+            let first = subset_for(spec, SetSize::Count(300)).positions(1000);
+            let range = subset_for(spec, SetSize::Range { start: 100, end: 300 }).positions(1000);
+            assert_eq!(range, first[100..], "{name}");
+            let clipped = subset_for(spec, SetSize::Range { start: 900, end: 2000 }).positions(1000);
+            assert_eq!(clipped.len(), 100, "{name}: clipped to the set");
+        }
     }
 
     #[test]
