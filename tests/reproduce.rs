@@ -213,6 +213,28 @@ fn the_released_population_needs_the_hub_and_says_so_in_one_line() {
         error.contains("feather_berts_0") && error.to_lowercase().contains("offline"),
         "{error}"
     );
+    // No network: a hub that does not answer (a loopback port nobody listens on).
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
+        .port();
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args(["reproduce", "mnli", "--from-hub", "--seeds", "2", "--out"])
+        .arg(dir.path().join("hub"))
+        .arg("--data-dir")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+        .env("HF_HUB_CACHE", dir.path().join("empty-hub-cache"))
+        .env("HF_ENDPOINT", format!("http://127.0.0.1:{closed_port}"))
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .unwrap();
+    assert!(!unreachable.status.success());
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert!(
+        errors.len() == 1 && errors[0].contains("cannot reach the hub"),
+        "{stderr}"
+    );
     let refused = Command::new(env!("CARGO_BIN_EXE_lmc"))
         .args(["reproduce", "cola", "--from-hub"])
         .output()
