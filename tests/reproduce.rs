@@ -230,7 +230,10 @@ fn the_released_population_needs_the_hub_and_says_so_in_one_line() {
         .unwrap();
     assert!(!unreachable.status.success());
     let stderr = String::from_utf8_lossy(&unreachable.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
     assert!(
         errors.len() == 1 && errors[0].contains("cannot reach the hub"),
         "{stderr}"

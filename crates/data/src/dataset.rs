@@ -293,11 +293,9 @@ impl Subset {
                 "seeded shuffle (SplitMix64 + Fisher–Yates, seed {seed}) of {len} examples, first {}",
                 count.min(len)
             ),
-            Subset::Range { start, end } => format!(
-                "examples {} to {} of {len}",
-                start.min(len),
-                end.min(len)
-            ),
+            Subset::Range { start, end } => {
+                format!("examples {} to {} of {len}", start.min(len), end.min(len))
+            }
             Subset::ShuffledRange { seed, start, end } => format!(
                 "seeded shuffle (SplitMix64 + Fisher–Yates, seed {seed}) of {len} examples, positions {} to {}",
                 start.min(len),

@@ -437,7 +437,16 @@ mod tests {
         assert!("id:0".parse::<SetRequest>().is_err());
         assert!(":5".parse::<SetRequest>().is_err());
         let range: SetRequest = "id:512..1024".parse().unwrap();
-        assert_eq!(range, SetRequest::named("id", SetSize::Range { start: 512, end: 1024 }));
+        assert_eq!(
+            range,
+            SetRequest::named(
+                "id",
+                SetSize::Range {
+                    start: 512,
+                    end: 1024
+                }
+            )
+        );
         assert_eq!(range.to_string(), "id:512..1024");
         for bad in ["id:5..5", "id:9..3", "id:..5", "id:a..5"] {
             assert!(bad.parse::<SetRequest>().is_err(), "{bad}");
@@ -448,11 +457,27 @@ mod tests {
     fn a_range_takes_the_examples_after_the_count_of_its_start() {
         let mnli = TaskSpec::builtin(lmc_data::TaskName::Mnli);
         for name in ["id", "ood"] {
-            let spec = SetRequest::named(name, SetSize::Default).resolve(&mnli).unwrap();
+            let spec = SetRequest::named(name, SetSize::Default)
+                .resolve(&mnli)
+                .unwrap();
             let first = subset_for(spec, SetSize::Count(300)).positions(1000);
-            let range = subset_for(spec, SetSize::Range { start: 100, end: 300 }).positions(1000);
+            let range = subset_for(
+                spec,
+                SetSize::Range {
+                    start: 100,
+                    end: 300,
+                },
+            )
+            .positions(1000);
             assert_eq!(range, first[100..], "{name}");
-            let clipped = subset_for(spec, SetSize::Range { start: 900, end: 2000 }).positions(1000);
+            let clipped = subset_for(
+                spec,
+                SetSize::Range {
+                    start: 900,
+                    end: 2000,
+                },
+            )
+            .positions(1000);
             assert_eq!(clipped.len(), 100, "{name}: clipped to the set");
         }
     }
