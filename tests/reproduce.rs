@@ -30,8 +30,20 @@ fn the_smoke_preset_runs_every_stage_and_a_rerun_only_redraws() {
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(first.status.success(), "{stderr}");
     for stage in ["[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]"] {
-        assert!(stderr.contains(stage), "stage {stage} missing:\n{stderr}");
+        let header = stderr
+            .lines()
+            .find(|line| line.starts_with(stage))
+            .unwrap_or_else(|| panic!("stage {stage} missing:\n{stderr}"));
+        assert!(
+            header.contains("into the reproduction") && header.contains(" left"),
+            "each stage says the time so far and what is left: {header}"
+        );
     }
+    // Off a terminal (a log file, Slurm, CI) the log has no colour codes.
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in a piped log:\n{stderr}"
+    );
     for stage in ["$ lmc finetune", "$ lmc sweep", "$ lmc surface"] {
         let line = stderr
             .lines()

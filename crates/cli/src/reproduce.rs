@@ -441,24 +441,142 @@ fn report_defaults() -> anyhow::Result<ReportArgs> {
     }
 }
 
-/// Runs stage `number` of `total`, printing its command line first; returns its wall time.
-fn run_stage(
-    number: usize,
+/// Examples a stage runs through the model: trained (forward and backward) or evaluated
+/// (forward only).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Work {
+    trained: f64,
+    evaluated: f64,
+}
+
+impl Work {
+    fn training(examples: f64) -> Work {
+        Work {
+            trained: examples,
+            evaluated: 0.0,
+        }
+    }
+
+    fn evaluation(examples: f64) -> Work {
+        Work {
+            trained: 0.0,
+            evaluated: examples,
+        }
+    }
+}
+
+/// What an evaluated example costs in trained examples' time until a stage of evaluation has been
+/// timed: measured on the CPU, default preset, MNLI, 2026-12-04 (fine-tuning 32,768 examples in
+/// 678 s, sweeping 96,960 in 424 s: 48 trained and 229 evaluated examples per second with
+/// all-MiniLM-L6-v2 on 2 cores).
+const EVALUATION_COST: f64 = 48.0 / 229.0;
+
+/// Stages shorter than this found their work already done (a rerun) and say nothing of a rate.
+const TIMED_STAGE_SECONDS: f64 = 1.0;
+
+/// The time left of a reproduction: the work of the stages to come over the rates of the stages
+/// that finished, each kind of work at its own rate.
+#[derive(Debug, Default)]
+struct Estimate {
+    left: Work,
+    timed: Work,
+    training_seconds: f64,
+    evaluation_seconds: f64,
+}
+
+impl Estimate {
+    fn plan(&mut self, work: Work) {
+        self.left.trained += work.trained;
+        self.left.evaluated += work.evaluated;
+    }
+
+    /// Records a finished stage; its time counts for the kind of work it did.
+    fn finished(&mut self, work: Work, seconds: f64) {
+        self.left.trained = (self.left.trained - work.trained).max(0.0);
+        self.left.evaluated = (self.left.evaluated - work.evaluated).max(0.0);
+        if seconds < TIMED_STAGE_SECONDS {
+            return;
+        }
+        if work.trained > 0.0 {
+            self.timed.trained += work.trained;
+            self.training_seconds += seconds;
+        } else if work.evaluated > 0.0 {
+            self.timed.evaluated += work.evaluated;
+            self.evaluation_seconds += seconds;
+        }
+    }
+
+    /// Seconds left, once the kinds of work still to come have a rate.
+    fn seconds_left(&self) -> Option<f64> {
+        let rate = |examples: f64, seconds: f64| (seconds > 0.0).then(|| examples / seconds);
+        let training = rate(self.timed.trained, self.training_seconds);
+        let evaluation = rate(self.timed.evaluated, self.evaluation_seconds)
+            .or_else(|| training.map(|r| r / EVALUATION_COST));
+        let mut seconds = 0.0;
+        if self.left.trained > 0.0 {
+            seconds += self.left.trained / training?;
+        }
+        if self.left.evaluated > 0.0 {
+            seconds += self.left.evaluated / evaluation?;
+        }
+        Some(seconds)
+    }
+}
+
+/// The stages of one reproduction: each is announced with its command line, the time so far and
+/// the estimate of the time left, then run and timed.
+struct Stages {
     total: usize,
-    name: &str,
-    stage: Stage,
     started: Instant,
-) -> anyhow::Result<f64> {
-    eprintln!(
-        "\n[{number}/{total}] {name} ({} into the reproduction)\n$ lmc {}",
-        clock(started.elapsed().as_secs_f64()),
-        stage.command_line().join(" ")
-    );
-    let start = Instant::now();
-    stage.run().with_context(|| {
-        format!("stage {number} ({name}) failed; rerun the same command to resume")
-    })?;
-    Ok(start.elapsed().as_secs_f64())
+    estimate: Estimate,
+}
+
+impl Stages {
+    /// Runs stage `number`, which does `work`; returns its wall time.
+    fn run(&mut self, number: usize, name: &str, stage: Stage, work: Work) -> anyhow::Result<f64> {
+        let left = match self.estimate.seconds_left() {
+            Some(seconds) => format!("about {} left", clock(seconds)),
+            None => "time left known after the first timed stage".to_owned(),
+        };
+        eprintln!(
+            "\n[{number}/{}] {name} ({} into the reproduction, {left})\n$ lmc {}",
+            self.total,
+            clock(self.started.elapsed().as_secs_f64()),
+            stage.command_line().join(" ")
+        );
+        let start = Instant::now();
+        stage.run().with_context(|| {
+            format!("stage {number} ({name}) failed; rerun the same command to resume")
+        })?;
+        let seconds = start.elapsed().as_secs_f64();
+        self.estimate.finished(work, seconds);
+        Ok(seconds)
+    }
+}
+
+/// Evaluated examples of a sweep of `models` models at `alphas` points: every model once (the
+/// endpoints, on `per_point` examples and the `full` ones) and every pair at each interior α.
+fn sweep_work(models: usize, alphas: usize, per_point: usize, full: usize) -> Work {
+    let pairs = models * models.saturating_sub(1) / 2;
+    let points = models + pairs * alphas.saturating_sub(2);
+    Work::evaluation((points * per_point + models * full) as f64)
+}
+
+/// Examples in `sets` (as `--sets` reads them, or `none`), loaded as the sweep loads them.
+fn examples_in(
+    sets: &str,
+    task: &TaskSpec,
+    search: &DataDirSearch,
+    files: &mut Option<lmc_data::TaskFiles>,
+) -> anyhow::Result<usize> {
+    if sets == "none" {
+        return Ok(0);
+    }
+    let mut examples = 0;
+    for request in lmc_sweep::SetRequest::parse_list(sets)? {
+        examples += lmc_sweep::load_set(&request, task, search, files)?.len();
+    }
+    Ok(examples)
 }
 
 /// The `lmc finetune` calls of a population: one per head seed when `head_seeds` K is fewer than
@@ -587,9 +705,13 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         )
     });
     crate::paths::create_dir(&out)?;
-    let stages = 6;
+    let mut stages = Stages {
+        total: 6,
+        started,
+        estimate: Estimate::default(),
+    };
 
-    eprintln!("[1/{stages}] model and data");
+    eprintln!("[1/{}] model and data", stages.total);
     let cache = crate::setup::cache_dir(args.cache_dir.clone())?;
     // The paper's model must be here before any work; MiniLM installs itself.
     let paper_model = match (&hub, preset) {
@@ -635,13 +757,30 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     // preset's tiny BERT has 64 positions).
     let max_length = preset.recipe(args.task).max_length;
 
+    // The evaluation work of stages 3 and 5, for the estimate of the time left.
+    let task_spec = TaskSpec::builtin(args.task);
+    let mut located = Some(files);
+    let mut examples = |sets: &str| examples_in(sets, &task_spec, &search, &mut located);
+    let sweep_examples = examples(&format!("id:{n},ood:{n}", n = plan.examples_per_set))?;
+    let main_sweep_work = sweep_work(
+        seeds,
+        plan.alphas,
+        sweep_examples,
+        examples(plan.full_sets)?,
+    );
+    let checkpoint_work = sweep_work(seeds, plan.alphas, examples(plan.checkpoint_sets)?, 0);
+    let (grid_x, grid_y) = crate::surface::grid_axes(plan.surface_grid)?;
+    let surface_work =
+        Work::evaluation((grid_x.len() * grid_y.len() * examples(plan.surface_sets)?) as f64);
+
     // Stage 2: the population (or the released one's references).
     let mut seconds = serde_json::Map::new();
     let (models, model_description, checkpoints): (Vec<String>, String, Vec<u64>) = match &hub {
         Some(hub) => {
             let models: Vec<String> = seed_list.iter().map(|&s| (hub.reference)(s)).collect();
             eprintln!(
-                "\n[2/{stages}] the released population: {} … {} ({} models, from the Hugging Face cache or hub)",
+                "\n[2/{}] the released population: {} … {} ({} models, from the Hugging Face cache or hub)",
+                stages.total,
                 models[0],
                 models[models.len() - 1],
                 models.len()
@@ -665,8 +804,13 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 .max_steps
                 .unwrap_or(per_epoch * u64::from(recipe.epochs));
             let steps = checkpoint_steps(updates);
+            let trained_per_seed = (updates * recipe.batch_size as u64) as f64;
+            stages
+                .estimate
+                .plan(Work::training(trained_per_seed * seeds as f64));
             let mut total = 0.0;
             for (group, head_seed) in seed_groups(&seed_list, head_seeds) {
+                let work = Work::training(trained_per_seed * group.len() as f64);
                 let mut finetune = finetune_defaults(args.task)?;
                 finetune.preset = preset;
                 finetune.seeds = Some(SeedList(group));
@@ -677,12 +821,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 finetune.model = paper_model.as_ref().map(|dir| dir.display().to_string());
                 finetune.cache_dir = Some(cache.clone());
                 finetune.compute = compute;
-                total += run_stage(
+                total += stages.run(
                     2,
-                    stages,
                     "fine-tune the population",
                     Stage::Finetune(Box::new(finetune)),
-                    started,
+                    work,
                 )?;
             }
             seconds.insert("finetune".into(), total.into());
@@ -713,15 +856,18 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         sweep.run.evaluation.compute = compute;
         Ok(sweep)
     };
+    let checkpoint_work = |steps: usize| Work::evaluation(checkpoint_work.evaluated * steps as f64);
+    stages.estimate.plan(main_sweep_work);
+    stages.estimate.plan(checkpoint_work(checkpoints.len()));
+    stages.estimate.plan(surface_work);
     let mut sweep_seconds = 0.0;
     match &hub {
         Some(_) => {
-            sweep_seconds += run_stage(
+            sweep_seconds += stages.run(
                 3,
-                stages,
                 "sweep every pair",
                 Stage::Sweep(Box::new(main_sweep()?)),
-                started,
+                main_sweep_work,
             )?;
             for &step in &checkpoints {
                 let mut at_step = main_sweep()?;
@@ -729,12 +875,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 at_step.run.sets = plan.checkpoint_sets.to_owned();
                 at_step.run.full_sets = Some("none".to_owned());
                 at_step.run.out = Some(lmc_analysis::schema::checkpoint_results(&results, step));
-                sweep_seconds += run_stage(
+                sweep_seconds += stages.run(
                     3,
-                    stages,
                     &format!("sweep the checkpoints at step {step}"),
                     Stage::Sweep(Box::new(at_step)),
-                    started,
+                    checkpoint_work(1),
                 )?;
             }
         }
@@ -745,12 +890,14 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 .run
                 .checkpoints
                 .then(|| plan.checkpoint_sets.to_owned());
-            sweep_seconds += run_stage(
+            let work = Work::evaluation(
+                main_sweep_work.evaluated + checkpoint_work(checkpoints.len()).evaluated,
+            );
+            sweep_seconds += stages.run(
                 3,
-                stages,
                 "sweep every pair, then each checkpoint's population",
                 Stage::Sweep(Box::new(sweep)),
-                started,
+                work,
             )?;
         }
     }
@@ -759,12 +906,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let mut analyze = analyze_defaults()?;
     analyze.results = Some(results.clone());
     analyze.out = analysis.clone();
-    let analyze_seconds = run_stage(
+    let analyze_seconds = stages.run(
         4,
-        stages,
         "barriers, clusters, correlation",
         Stage::Analyze(Box::new(analyze)),
-        started,
+        Work::default(),
     )?;
     seconds.insert("analyze".into(), analyze_seconds.into());
 
@@ -798,12 +944,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     surface.evaluation.max_length = max_length;
     surface.evaluation.label_order = label_order;
     surface.evaluation.compute = compute;
-    let surface_seconds = run_stage(
+    let surface_seconds = stages.run(
         5,
-        stages,
         "loss surface through three models",
         Stage::Surface(Box::new(surface)),
-        started,
+        surface_work,
     )?;
     seconds.insert("surface".into(), surface_seconds.into());
 
@@ -830,12 +975,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     report_args.analysis = Some(analysis.clone());
     report_args.context = Some(context_path);
     report_args.out = report.clone();
-    let report_seconds = run_stage(
+    let report_seconds = stages.run(
         6,
-        stages,
         "figures and report",
         Stage::Report(Box::new(report_args)),
-        started,
+        Work::default(),
     )?;
     seconds.insert("report".into(), report_seconds.into());
 
@@ -913,6 +1057,48 @@ mod tests {
             let text = seeds_text(&seeds);
             assert_eq!(text.parse::<SeedList>().unwrap().0, seeds, "{text}");
         }
+    }
+
+    #[test]
+    fn a_sweep_evaluates_every_model_once_and_every_pair_inside_the_path() {
+        // 8 models, 28 pairs, 4 interior points each: 120 model evaluations, as the sweep counts.
+        let work = sweep_work(8, 6, 512, 600);
+        assert_eq!(work, Work::evaluation((120 * 512 + 8 * 600) as f64));
+        assert_eq!(sweep_work(1, 10, 512, 0), Work::evaluation(512.0));
+    }
+
+    #[test]
+    fn the_time_left_comes_from_the_rates_of_the_stages_that_finished() {
+        let mut estimate = Estimate::default();
+        estimate.plan(Work::training(1000.0));
+        estimate.plan(Work::evaluation(7000.0));
+        assert_eq!(estimate.seconds_left(), None, "nothing timed yet");
+        // A rerun's stage that found its work done says nothing of the rate.
+        estimate.finished(Work::training(500.0), 0.1);
+        assert_eq!(estimate.seconds_left(), None);
+        // 500 trained examples in 50 s: 10/s; evaluation until timed at 10 / EVALUATION_COST.
+        estimate.finished(Work::training(500.0), 50.0);
+        let left = estimate.seconds_left().unwrap();
+        assert!(
+            (left - 7000.0 * EVALUATION_COST / 10.0).abs() < 1e-9,
+            "{left}"
+        );
+        // Once evaluation is timed, its own rate: 3500 in 100 s leaves 3500 at 35/s.
+        estimate.finished(Work::evaluation(3500.0), 100.0);
+        assert!((estimate.seconds_left().unwrap() - 100.0).abs() < 1e-9);
+        estimate.finished(Work::evaluation(3500.0), 100.0);
+        assert_eq!(estimate.seconds_left(), Some(0.0));
+    }
+
+    #[test]
+    fn evaluation_alone_waits_for_its_own_rate() {
+        // The released population: no training, so no rate until the first sweep is timed.
+        let mut estimate = Estimate::default();
+        estimate.plan(Work::evaluation(100.0));
+        estimate.finished(Work::default(), 30.0);
+        assert_eq!(estimate.seconds_left(), None);
+        estimate.finished(Work::evaluation(50.0), 5.0);
+        assert_eq!(estimate.seconds_left(), Some(5.0));
     }
 
     #[test]

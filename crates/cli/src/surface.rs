@@ -67,6 +67,14 @@ fn parse_axis(text: &str) -> anyhow::Result<Vec<f64>> {
     }
 }
 
+/// The two axes of `--grid`: `FROM:TO:N` for both, or `X_AXIS,Y_AXIS`.
+pub(crate) fn grid_axes(grid: &str) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    match grid.split_once(',') {
+        Some((x, y)) => Ok((parse_axis(x)?, parse_axis(y)?)),
+        None => Ok((parse_axis(grid)?, parse_axis(grid)?)),
+    }
+}
+
 fn model(argument: &str) -> anyhow::Result<ModelRef> {
     let (mut hub, local) = crate::models::resolve(&[argument.to_owned()])?;
     let mut found = match local.as_slice() {
@@ -110,10 +118,7 @@ impl OnBackend for Surface<'_> {
 
 pub fn run(args: SurfaceArgs) -> anyhow::Result<()> {
     args.evaluation.compute.threads.apply()?;
-    let (c1, c2) = match args.grid.split_once(',') {
-        Some((x, y)) => (parse_axis(x)?, parse_axis(y)?),
-        None => (parse_axis(&args.grid)?, parse_axis(&args.grid)?),
-    };
+    let (c1, c2) = grid_axes(&args.grid)?;
     let anchor = model(&args.anchor)?;
     let bases = [model(&args.bases[0])?, model(&args.bases[1])?];
     let plane = args
