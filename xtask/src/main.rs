@@ -81,7 +81,7 @@ fn install_model(lmc: &Path) -> anyhow::Result<PathBuf> {
 /// xtask (`CARGO_PKG_*`, `CARGO_MANIFEST_*`, `CARGO_CRATE_NAME`, `CARGO_BIN_NAME`,
 /// `CARGO_PRIMARY_PACKAGE`). Inherited by a nested cargo, they change the fingerprints of
 /// dependencies that read them, so `cargo build` and `cargo xtask` rebuilt each other's whole
-/// dependency tree (about 15 minutes on 2 cores).
+/// dependency tree (about 13 minutes on 2 cores).
 pub fn cargo_command() -> std::process::Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = std::process::Command::new(cargo);
@@ -102,7 +102,7 @@ pub fn cargo_command() -> std::process::Command {
 
 /// Builds the `lmc` binary with the optimised profile and the given cargo `features` of lmc-cli,
 /// and returns its path. Cargo's progress goes to the terminal; a cold build takes long enough
-/// (about 15 minutes on 2 cores) that this says so first. A build with `cuda` goes to its own
+/// (about 13 minutes on 2 cores) that this says so first. A build with `cuda` goes to its own
 /// target directory (`target/cuda`, or `$CARGO_TARGET_DIR/cuda`): burn-cuda changes the features
 /// of dependencies shared with the CPU build (polars among them), and in one directory each build
 /// recompiled them for the other, 15–20 minutes each way on 2 cores.
@@ -117,7 +117,7 @@ fn build_lmc(features: &[&str]) -> anyhow::Result<PathBuf> {
     if !binary.is_file() {
         eprintln!(
             "building lmc{} (optimised profile) into {}: the first build compiles burn, polars \
-             and tokenizers, about 15 minutes on 2 cores{}; later builds take seconds",
+             and tokenizers, about 13 minutes on 2 cores{}; later builds take seconds",
             if features.is_empty() {
                 String::new()
             } else {
