@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 use burn::backend::Flex;
 use lmc_bert::{BertConfig, WeightsFormat, random_classifier, read_weights_file, save_classifier};
 
+#[path = "transformers/python.rs"]
+mod transformers_reference;
+
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
 }
@@ -154,4 +157,61 @@ fn bad_yaml_and_mismatched_checkpoints_are_named_before_anything_is_written() {
         "{stderr}"
     );
     assert!(!dir.path().join("out").exists(), "nothing written");
+}
+
+/// What `lmc merge` writes is a checkpoint transformers loads, and transformers computes on it
+/// what `lmc merge --eval` computed: f32 on the CPU on both sides, so within 1e-4.
+#[test]
+fn a_merged_checkpoint_loads_in_transformers_with_the_logits_lmc_computed() {
+    let Some(python) = transformers_reference::python_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Two different bodies: all-MiniLM-L6-v2 with a head, and a fresh random BERT of its shape.
+    let config = transformers_reference::minilm_classifier(&dir.path().join("minilm"), 1, 0.2);
+    // transformers' initialisation (N(0, 0.02²)), not the head's wider one.
+    let config = BertConfig {
+        initializer_range: 0.02,
+        ..config
+    };
+    let random = random_classifier::<Flex>(&config, 3, 2, &Default::default());
+    let labels = ["entailment", "neutral", "contradiction"].map(String::from);
+    save_classifier(&random, &config, &labels, &dir.path().join("random")).unwrap();
+    std::fs::write(
+        dir.path().join("merge.yaml"),
+        "merge_method: linear\nmodels:\n  - {model: minilm, parameters: {weight: 0.7}}\n  - {model: random, parameters: {weight: 0.3}}\n",
+    )
+    .unwrap();
+    let pairs = dir.path().join("pairs.tsv");
+    transformers_reference::mnli_pairs(&data_dir(), 48, &pairs);
+
+    let output = lmc(
+        dir.path(),
+        &["merge", "merge.yaml", "merged", "--eval", "mnli:pairs.tsv"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let merged = dir.path().join("merged");
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(merged.join("eval").join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let lmc_logits = transformers_reference::lmc_logits(
+        &merged
+            .join("eval")
+            .join(metrics[0]["examples_file"].as_str().unwrap()),
+    );
+    let (reference, versions) =
+        transformers_reference::transformers_logits(&python, &merged, &pairs, "f32");
+    assert_eq!(reference.len(), 48);
+    let transformers_reference::Difference { largest, scale, .. } =
+        transformers_reference::difference(&lmc_logits, &reference);
+    eprintln!(
+        "{versions} vs lmc on 48 pairs: largest |Δ logit| {largest:.2e}, largest |logit| {scale:.3}"
+    );
+    assert!(scale > 0.05, "the logits say nothing: {scale}");
+    assert!(largest <= 1e-4, "largest |Δ logit| {largest:e}");
 }

@@ -11,15 +11,20 @@
 
 The issue's bar: lmc f32 within 1e-4 of transformers fp32; lmc tf32 and bf16 no further from
 transformers fp32 than transformers' own tf32 and bf16 runs.
+
+With NUMERICS_DEVICE=cpu, `compare` runs transformers on the CPU instead (fp32 and bf16
+autocast; TF32 is a GPU format), for lmc's CPU runs.
 """
 import csv
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 HEAD_SEED = 7
 MAX_LENGTH = 128
+DEVICE = os.environ.get("NUMERICS_DEVICE", "cuda")
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 
 
@@ -56,12 +61,12 @@ def transformers_logits(head_dir, pairs, precision):
     torch.backends.cudnn.allow_tf32 = tf32
     tokenizer = AutoTokenizer.from_pretrained(head_dir)
     model = BertForSequenceClassification.from_pretrained(head_dir, torch_dtype=torch.float32)
-    model = model.to("cuda").eval()
+    model = model.to(DEVICE).eval()
     encoded = tokenizer([p[0] for p in pairs], [p[1] for p in pairs], truncation=True,
-                        max_length=MAX_LENGTH, padding=True, return_tensors="pt").to("cuda")
+                        max_length=MAX_LENGTH, padding=True, return_tensors="pt").to(DEVICE)
     with torch.inference_mode():
         if precision == "bf16":
-            with torch.autocast("cuda", dtype=torch.bfloat16):
+            with torch.autocast(DEVICE, dtype=torch.bfloat16):
                 logits = model(**encoded).logits
         else:
             logits = model(**encoded).logits
@@ -79,14 +84,15 @@ def compare(head_dir, pairs_path, runs):
     reference = transformers_logits(head_dir, pairs, "f32")
     scale = float(np.abs(reference).max())
     results = {}
-    for precision in ["tf32", "bf16"]:
+    for precision in ["tf32", "bf16"] if DEVICE == "cuda" else ["bf16"]:
         results[f"transformers {precision}"] = transformers_logits(head_dir, pairs, precision)
     for name, path in runs:
         frame = pd.read_parquet(path).sort_values("index")
         columns = sorted((c for c in frame.columns if c.startswith("logit_")),
                          key=lambda c: int(c.split("_")[1]))
         results[f"lmc {name}"] = frame[columns].to_numpy(dtype=np.float64)
-    print(f"{len(pairs)} MNLI pairs, {torch.cuda.get_device_name()}, torch {torch.__version__}; "
+    device = torch.cuda.get_device_name() if DEVICE == "cuda" else "CPU"
+    print(f"{len(pairs)} MNLI pairs, {device}, torch {torch.__version__}; "
           f"largest |logit| of transformers fp32: {scale:.4f}")
     print("| run | max abs diff vs transformers fp32 | mean abs diff | same argmax |")
     print("|---|---|---|---|")
