@@ -33,28 +33,36 @@ fn tiny_mnli_model(dir: &Path) -> lmc_bert::BertClassifier<Flex> {
     model
 }
 
+/// Runs `lmc eval --task mnli --model MODEL --out OUT` with `args`; fails the test with its
+/// stderr when it fails, else returns its stdout.
+fn lmc_eval(model: &Path, out: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
+        .args(["eval", "--task", "mnli", "--model"])
+        .arg(model)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn hans_rows_carry_collapsed_logits_and_stdout_the_six_cells() {
     let dir = tempfile::tempdir().unwrap();
     let model_dir = dir.path().join("model");
     let model = tiny_mnli_model(&model_dir);
     let out = dir.path().join("preds.parquet");
-    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
-        .args([
-            "eval", "--task", "mnli", "--set", "hans", "--subset", "90", "--model",
-        ])
-        .arg(&model_dir)
-        .arg("--data-dir")
-        .arg(data_dir())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let data = data_dir().display().to_string();
+    let stdout = lmc_eval(
+        &model_dir,
+        &out,
+        &["--set", "hans", "--subset", "90", "--data-dir", &data],
     );
     assert!(stdout.contains("accuracy "), "{stdout}");
     assert_eq!(
@@ -142,19 +150,10 @@ fn a_data_file_given_by_path_is_scored_with_its_task_set() {
     tiny_mnli_model(&model_dir);
     let file = data_dir().join("glue/MNLI/dev_mismatched.sample_1k.tsv");
     let out = dir.path().join("mm.parquet");
-    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
-        .args(["eval", "--task", "mnli", "--model"])
-        .arg(&model_dir)
-        .arg("--set")
-        .arg(format!("{}:25", file.display()))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    lmc_eval(
+        &model_dir,
+        &out,
+        &["--set", &format!("{}:25", file.display())],
     );
     let df = read_parquet(&out).unwrap();
     assert_eq!(df.height(), 25);
@@ -237,30 +236,20 @@ fn f32_and_bf16_logits_sit_where_transformers_own_runs_do() {
     transformers_reference::minilm_classifier(&model, 7, 0.2);
     let pairs = dir.path().join("pairs.tsv");
     transformers_reference::mnli_pairs(&data_dir(), 48, &pairs);
+    let pairs_arg = pairs.display().to_string();
     let lmc = |precision: &str| {
         let out = dir.path().join(format!("{precision}.parquet"));
-        let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
-            .args([
-                "eval",
-                "--task",
-                "mnli",
+        lmc_eval(
+            &model,
+            &out,
+            &[
                 "--backend",
                 "cpu",
                 "--precision",
                 precision,
-            ])
-            .arg("--model")
-            .arg(&model)
-            .arg("--set")
-            .arg(&pairs)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+                "--set",
+                &pairs_arg,
+            ],
         );
         transformers_reference::lmc_logits(&out)
     };
