@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{BLACK, Color, WHITE};
 
 use crate::error::Result;
-use crate::figures::{anchored, format_value, padded_range, text_at, titled};
+use crate::figures::{anchored, draw_legend, format_value, padded_range, text_at, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::CheckpointResults;
@@ -203,13 +203,7 @@ impl Plot for TrainingDynamicsFigure {
                 self.checkpoints[0], self.checkpoints[last]
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use plotters::prelude::{
 use plotters::style::{BLACK, Color, WHITE};
 
 use crate::error::{ReportError, Result};
-use crate::figures::titled;
+use crate::figures::{draw_legend, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::ModelRow;
@@ -142,13 +142,7 @@ impl Plot for HansBreakdown {
                 )
             }))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }

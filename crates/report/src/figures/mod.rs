@@ -11,7 +11,8 @@ pub mod scatter;
 pub mod soups;
 pub mod surface;
 
-use plotters::coord::Shift;
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend, IntoFont, Rectangle, Text};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{BLACK, Color, FontTransform, ShapeStyle, WHITE};
@@ -65,6 +66,20 @@ pub(crate) fn downwards(size: f64) -> plotters::style::TextStyle<'static> {
     font(size)
         .transform(FontTransform::Rotate90)
         .pos(Pos::new(HPos::Left, VPos::Center))
+}
+
+/// Draws `chart`'s legend at `position`, boxed as in every figure.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font(13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
 }
 
 /// Draws a vertical colour bar for `scale` in `area`, labelled `label`.

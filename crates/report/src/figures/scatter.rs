@@ -10,7 +10,7 @@ use plotters::prelude::{
 };
 use plotters::style::{BLACK, Color, WHITE};
 
-use crate::figures::{format_value, padded_range, titled};
+use crate::figures::{draw_legend, format_value, padded_range, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::ModelRow;
@@ -121,13 +121,7 @@ impl CentroidScatter {
                     PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperMiddle)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)?;
         Ok(())
     }
 
@@ -183,13 +177,7 @@ impl CentroidScatter {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use plotters::prelude::{
 };
 use plotters::style::{BLACK, Color, RGBColor, WHITE};
 
-use crate::figures::{format_value, padded_range, titled};
+use crate::figures::{draw_legend, format_value, padded_range, titled};
 use crate::palette::cluster_colour;
 use crate::render::{DrawResult, Plot, font};
 use crate::stored::SoupRow;
@@ -149,13 +149,7 @@ impl Plot for SoupScatter {
             }))?
             .label("soups (black: across clusters)")
             .legend(move |(x, y)| diamond((x + 10, y), BLACK));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperMiddle)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)?;
         Ok(())
     }
 }
