@@ -23,7 +23,7 @@ use lmc_sweep::{
     ModelRef, PreparedSweep, ResultsDir, Shard, SweepSpec, check_unique_names, discover_models,
     read_pairs, write_parquet,
 };
-use polars::prelude::{Column, DataFrame, NamedFrom, Series};
+use polars::prelude::{Column, DataFrame};
 
 use crate::backend::{ComputeOptions, OnBackend, run_on};
 
@@ -337,95 +337,40 @@ fn write_assignments(
             .find(|s| s.cluster == a.cluster)
             .and_then(|s| pick(&s.diagnostic))
     };
-    let column = |name: &str, series: Series| Column::from(series.with_name(name.into()));
+    let values = |pick: &dyn Fn(&Assignment) -> Option<f64>| {
+        assignments.iter().map(pick).collect::<Vec<_>>()
+    };
     let columns = vec![
-        column(
-            "model",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| a.model.clone())
-                    .collect::<Vec<_>>(),
-            ),
+        Column::new(
+            "model".into(),
+            assignments
+                .iter()
+                .map(|a| a.model.clone())
+                .collect::<Vec<_>>(),
         ),
-        column(
-            "cluster",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| a.cluster as u32)
-                    .collect::<Vec<_>>(),
-            ),
+        Column::new(
+            "cluster".into(),
+            assignments
+                .iter()
+                .map(|a| a.cluster as u32)
+                .collect::<Vec<_>>(),
         ),
-        column(
-            "barrier",
-            Series::new(
-                "".into(),
-                assignments.iter().map(|a| a.barrier).collect::<Vec<_>>(),
-            ),
+        Column::new(
+            "barrier".into(),
+            assignments.iter().map(|a| a.barrier).collect::<Vec<_>>(),
         ),
-        column(
-            "next_cluster",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| a.next.map(|n| n.0 as u32))
-                    .collect::<Vec<_>>(),
-            ),
+        Column::new(
+            "next_cluster".into(),
+            assignments
+                .iter()
+                .map(|a| a.next.map(|n| n.0 as u32))
+                .collect::<Vec<_>>(),
         ),
-        column(
-            "next_barrier",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| a.next.map(|n| n.1))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        column(
-            "margin",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(Assignment::margin)
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        column(
-            "diagnostic_mean",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| stat(a, |s| s.mean))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        column(
-            "diagnostic_min",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| stat(a, |s| s.min))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        column(
-            "diagnostic_max",
-            Series::new(
-                "".into(),
-                assignments
-                    .iter()
-                    .map(|a| stat(a, |s| s.max))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
+        Column::new("next_barrier".into(), values(&|a| a.next.map(|n| n.1))),
+        Column::new("margin".into(), values(&Assignment::margin)),
+        Column::new("diagnostic_mean".into(), values(&|a| stat(a, |s| s.mean))),
+        Column::new("diagnostic_min".into(), values(&|a| stat(a, |s| s.min))),
+        Column::new("diagnostic_max".into(), values(&|a| stat(a, |s| s.max))),
     ];
     write_parquet(path, &mut DataFrame::new_infer_height(columns)?)?;
     Ok(())

@@ -20,8 +20,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use lmc_data::TaskName;
 use lmc_interp::{MergeConfig, ModelMerge};
-use lmc_sweep::{EvalSet, ModelRef, SetRequest, discover_models, write_parquet};
-use polars::prelude::{Column, DataFrame, NamedFrom, Series};
+use lmc_sweep::{EvalSet, ModelRef, SetRequest, discover_models, write_csv, write_parquet};
+use polars::prelude::{Column, DataFrame};
 
 use crate::eval::{EvaluationOptions, evaluate_model, prepare_set};
 
@@ -238,55 +238,33 @@ pub fn run(args: SoupArgs) -> anyhow::Result<()> {
     let mut frame = frame(&rows)?;
     let table = args.out.join(SOUPS_FILE);
     write_parquet(&table, &mut frame)?;
-    write_csv(&args.out.join(SOUPS_CSV_FILE), &rows)?;
+    write_csv(&args.out.join(SOUPS_CSV_FILE), &mut frame)?;
     print_table(&rows, &evaluator.report);
     println!("table: {}", table.display());
     Ok(())
 }
 
 fn frame(rows: &[Row]) -> anyhow::Result<DataFrame> {
-    let column = |name: &str, values: Series| Column::from(values.with_name(name.into()));
     let text = |f: fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let number = |f: fn(&Row) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
     let columns = vec![
-        column(MODEL, Series::new("".into(), text(|r| r.model.clone()))),
-        column(KIND, Series::new("".into(), text(|r| r.kind.to_owned()))),
-        column(
-            CLUSTER,
-            Series::new(
-                "".into(),
-                rows.iter().map(|r| r.cluster).collect::<Vec<i64>>(),
-            ),
+        Column::new(MODEL.into(), text(|r| r.model.clone())),
+        Column::new(KIND.into(), text(|r| r.kind.to_owned())),
+        Column::new(
+            CLUSTER.into(),
+            rows.iter().map(|r| r.cluster).collect::<Vec<i64>>(),
         ),
-        column(MEMBERS, Series::new("".into(), text(|r| r.members.clone()))),
-        column(SET, Series::new("".into(), text(|r| r.set.clone()))),
-        column(LOSS, Series::new("".into(), number(|r| r.loss))),
-        column(METRIC, Series::new("".into(), number(|r| r.metric))),
-        column(ACCURACY, Series::new("".into(), number(|r| r.accuracy))),
-        column(
-            N_EXAMPLES,
-            Series::new(
-                "".into(),
-                rows.iter().map(|r| r.examples).collect::<Vec<u32>>(),
-            ),
+        Column::new(MEMBERS.into(), text(|r| r.members.clone())),
+        Column::new(SET.into(), text(|r| r.set.clone())),
+        Column::new(LOSS.into(), number(|r| r.loss)),
+        Column::new(METRIC.into(), number(|r| r.metric)),
+        Column::new(ACCURACY.into(), number(|r| r.accuracy)),
+        Column::new(
+            N_EXAMPLES.into(),
+            rows.iter().map(|r| r.examples).collect::<Vec<u32>>(),
         ),
     ];
     Ok(DataFrame::new_infer_height(columns)?)
-}
-
-fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
-    let mut text = [
-        MODEL, KIND, CLUSTER, MEMBERS, SET, LOSS, METRIC, ACCURACY, N_EXAMPLES,
-    ]
-    .join(",")
-        + "\n";
-    for r in rows {
-        text.push_str(&format!(
-            "{},{},{},\"{}\",{},{},{},{},{}\n",
-            r.model, r.kind, r.cluster, r.members, r.set, r.loss, r.metric, r.accuracy, r.examples
-        ));
-    }
-    lmc_atomic::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The metric of every model and soup on every report set, members first.

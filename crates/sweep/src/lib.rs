@@ -114,5 +114,5 @@ pub use sweep::{
 };
 pub use table::{
     DISTANCE, DistanceRow, EndpointRow, HansCellRow, PairRow, examples_frame, read_endpoints,
-    read_hans, read_pairs, read_parquet, write_parquet,
+    read_hans, read_pairs, read_parquet, write_csv, write_parquet,
 };

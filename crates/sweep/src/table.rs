@@ -6,7 +6,8 @@ use std::path::Path;
 
 use lmc_analysis::schema;
 use polars::prelude::{
-    Column, DataFrame, DataType, NamedFrom, ParquetReader, ParquetWriter, SerReader, Series,
+    Column, CsvWriter, DataFrame, DataType, NamedFrom, ParquetReader, ParquetWriter, SerReader,
+    SerWriter, Series,
 };
 
 use crate::error::{Result, SweepError};
@@ -252,6 +253,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes)
+        .finish(df)
+        .map_err(SweepError::table(path.display().to_string()))?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `df` as CSV with a header to `path` atomically, as [`write_parquet`] does Parquet.
+pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
+    let mut bytes = Vec::new();
+    CsvWriter::new(&mut bytes)
+        .include_header(true)
         .finish(df)
         .map_err(SweepError::table(path.display().to_string()))?;
     write_atomically(path, &bytes)
