@@ -206,15 +206,17 @@ fn the_paper_preset_without_bert_base_stops_before_any_work() {
 #[test]
 fn the_released_population_needs_the_hub_and_says_so_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_lmc"))
-        .args(["reproduce", "mnli", "--from-hub", "--seeds", "2", "--out"])
-        .arg(dir.path().join("hub"))
-        .arg("--data-dir")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
-        .env("HF_HUB_CACHE", dir.path().join("empty-hub-cache"))
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .unwrap();
+    let released = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lmc"));
+        command
+            .args(["reproduce", "mnli", "--from-hub", "--seeds", "2", "--out"])
+            .arg(dir.path().join("hub"))
+            .arg("--data-dir")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+            .env("HF_HUB_CACHE", dir.path().join("empty-hub-cache"));
+        command
+    };
+    let output = released().env("HF_HUB_OFFLINE", "1").output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let error = stderr
@@ -230,12 +232,7 @@ fn the_released_population_needs_the_hub_and_says_so_in_one_line() {
         .and_then(|listener| listener.local_addr())
         .unwrap()
         .port();
-    let unreachable = Command::new(env!("CARGO_BIN_EXE_lmc"))
-        .args(["reproduce", "mnli", "--from-hub", "--seeds", "2", "--out"])
-        .arg(dir.path().join("hub"))
-        .arg("--data-dir")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
-        .env("HF_HUB_CACHE", dir.path().join("empty-hub-cache"))
+    let unreachable = released()
         .env("HF_ENDPOINT", format!("http://127.0.0.1:{closed_port}"))
         .env_remove("HF_HUB_OFFLINE")
         .output()
